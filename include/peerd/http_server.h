@@ -1,0 +1,72 @@
+#ifndef PEERD_HTTP_SERVER_H
+#define PEERD_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "peerd/evloop.h"
+
+/*
+ * The identity server: libmicrohttpd in external-loop (epoll) mode on the
+ * one event loop. GET and HEAD only (else 405 with "Allow: GET, HEAD"),
+ * fixed paths (else 404), no request body (413), capped connections,
+ * per-connection memory and timeouts (style rule 11). Every response carries
+ * "Cache-Control: no-store". The module never logs.
+ */
+
+struct http_server;
+
+struct http_response {
+	int code;                 /* HTTP status; 0 means 200 */
+	const char *content_type; /* static string; NULL = text/plain */
+	char *body; /* malloc'ed by the handler (or NULL), freed by the server */
+	size_t len;
+};
+
+/*
+ * Called for every GET/HEAD of a configured path (for HEAD the body is
+ * computed but not sent). from_ordinal is the asker's ordinal when the
+ * request carried one ("?from=N" or header "X-Peerd-From: N", decimal
+ * 0..65535), else -1. Returns 0 with resp filled, -ENOENT for a 404 (e.g.
+ * /genesis.json before it is rendered), or another -errno for a 500. A
+ * body the handler set is freed by the server in every case (on failure it
+ * is not sent). The handler must not free the server.
+ */
+typedef int http_server_handler(void *arg, const char *path, int from_ordinal,
+    struct http_response *resp);
+
+struct http_server_config {
+	/* IPv4 or IPv6 literal; NULL or "" = all addresses (IPv6 dual stack
+	 * when the host has IPv6, else IPv4). "::" is dual stack too. */
+	const char *bind_addr;
+	uint16_t port;            /* 0 = ephemeral (tests) */
+	unsigned max_connections; /* 0 = default 256 */
+	unsigned timeout_s;       /* idle connection timeout; 0 = default 10 */
+	size_t conn_memory;       /* per connection; 0 = default 32 KiB */
+	const char *const *paths; /* NULL-terminated; copied */
+};
+
+/*
+ * Starts listening and watches the daemon's epoll fd on l. Returns NULL with
+ * errno set (EINVAL bad config/address, else what bind/listen failed with,
+ * EIO when libmicrohttpd gave no reason).
+ */
+struct http_server *http_server_new(struct evloop *l,
+    const struct http_server_config *cfg, http_server_handler *handler,
+    void *arg);
+/* Closes every connection and the listening socket. NULL-safe. */
+void http_server_free(struct http_server *srv);
+
+/* Bound port (useful with port 0 in tests). */
+uint16_t http_server_port(const struct http_server *srv);
+
+/*
+ * Appends Prometheus text (peerd_http_requests_total{path,code}) at
+ * buf + *used and advances *used, keeping buf NUL-terminated. Requests for
+ * unknown paths count under path="other". Returns 0 or -E2BIG when it does
+ * not fit (then *used and buf[*used] are left as they were).
+ */
+int http_server_metrics(const struct http_server *srv, char *buf, size_t len,
+    size_t *used) __attribute__((warn_unused_result));
+
+#endif

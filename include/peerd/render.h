@@ -1,0 +1,47 @@
+#ifndef PEERD_RENDER_H
+#define PEERD_RENDER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "peerd/peerdoc.h"
+#include "peerd/settings.h"
+
+/*
+ * Peer set -> bytes of every config file (DESIGN §8, formats.md §4-8). Pure
+ * and deterministic: the same peers and settings give the same bytes on
+ * every node (the node-specific TM config aside).
+ */
+
+#define RENDER_FILES_MAX 8
+
+struct render_file {
+	const char *path; /* relative to DATA_DIR, e.g. "dd/static-nodes.json" */
+	char *data;       /* malloc'ed */
+	size_t len;
+	mode_t mode;
+};
+
+struct render_set {
+	struct render_file files[RENDER_FILES_MAX];
+	size_t count;
+};
+
+/*
+ * Renders static-nodes.json, permissioned-nodes.json (PERMISSIONED=yes),
+ * genesis.json and the TM config (tm.conf or tessera-config.json; none for
+ * PRIVACY=none) for the node peers[self]. peers must hold n validated
+ * documents with ordinals 0..n-1 in any order. privacy must not be
+ * PRIVACY_AUTO (resolve it first). Returns 0 or -EINVAL with err.
+ */
+int render_all(const struct settings *s, const struct peerdoc *peers,
+    size_t n, size_t self, struct render_set *out, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Finds a file of the set by its relative path; NULL if absent. */
+const struct render_file *render_find(const struct render_set *set,
+    const char *path);
+
+void render_set_free(struct render_set *set);
+
+#endif

@@ -1,0 +1,1 @@
+/* discovery: not written yet */

@@ -1,0 +1,231 @@
+/*
+ * Files are written by one function, atomically (style rule 13): temp file
+ * in the same directory, full write, fsync, rename, fsync of the directory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "peerd/fsutil.h"
+
+int fsutil_path(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0 && errno != EINVAL)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int fsutil_write_atomic(const char *dir, const char *name, const void *buf,
+    size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX], dst[PATH_MAX];
+	int fd = -1, r;
+	unsigned tries;
+
+	if (strchr(name, '/') != NULL || name[0] == '\0' || name[0] == '.')
+		return -EINVAL;
+	r = fsutil_path(dst, sizeof(dst), "%s/%s", dir, name);
+	if (r < 0)
+		return r;
+	/*
+	 * A hidden name (geth's keystore scanner skips dot files) with a
+	 * random suffix; O_EXCL so a planted file or symlink is never followed.
+	 */
+	for (tries = 0; tries < 8; tries++) {
+		r = fsutil_path(tmp, sizeof(tmp), "%s/.%s.tmp.%08x", dir, name,
+		    randombytes_random());
+		if (r < 0)
+			return r;
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		    mode);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0)
+		return -errno;
+	/* The umask must not widen or narrow what the caller asked for. */
+	if (fchmod(fd, mode) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = write_all(fd, buf, len);
+	if (r < 0)
+		goto fail;
+	if (fsync(fd) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		r = -errno;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, dst) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	return fsync_dir(dir);
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return r;
+}
+
+int fsutil_write_atomic_path(const char *path, const void *buf, size_t len,
+    mode_t mode)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t dl;
+
+	if (slash == NULL)
+		return fsutil_write_atomic(".", path, buf, len, mode);
+	dl = (size_t)(slash - path);
+	if (dl >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, dl);
+	dir[dl] = '\0';
+	if (dl == 0)
+		strcpy(dir, "/");
+	return fsutil_write_atomic(dir, slash + 1, buf, len, mode);
+}
+
+int fsutil_mkdirs(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path), i;
+	struct stat st;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, path, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, mode) < 0) {
+			if (errno != EEXIST)
+				return -errno;
+			if (stat(buf, &st) < 0)
+				return -errno;
+			if (!S_ISDIR(st.st_mode))
+				return -ENOTDIR;
+		} else if (chmod(buf, mode) < 0) {
+			return -errno;
+		}
+		if (i < len)
+			buf[i] = '/';
+	}
+	return 0;
+}
+
+int fsutil_read_file(const char *path, size_t max, char **out, size_t *outlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t used = 0;
+	int fd, r;
+
+	*out = NULL;
+	*outlen = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ELOOP ? -EINVAL : -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		r = -E2BIG;
+		goto out;
+	}
+	buf = malloc(max + 1);
+	if (buf == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + used, max + 1 - used);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+		if (used > max) {
+			r = -E2BIG;
+			goto out;
+		}
+	}
+	buf[used] = '\0';
+	*out = buf;
+	*outlen = used;
+	buf = NULL;
+	r = 0;
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+bool fsutil_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}

@@ -1,0 +1,478 @@
+/* http_server: libmicrohttpd driven by the one event loop (epoll mode). */
+
+#include "peerd/http_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#define HTTP_DEFAULT_MAX_CONN 256
+#define HTTP_DEFAULT_TIMEOUT_S 10
+#define HTTP_DEFAULT_CONN_MEMORY (32 * 1024)
+#define HTTP_MAX_PATHS 32
+/* Distinct status codes counted per path; more fold into the last slot. */
+#define HTTP_CODE_SLOTS 8
+
+struct http_count {
+	int code;
+	unsigned long n;
+};
+
+struct http_server {
+	struct evloop *loop;
+	struct MHD_Daemon *mhd;
+	int epfd;
+	long timer;
+	http_server_handler *handler;
+	void *arg;
+	size_t npaths;
+	char *paths[HTTP_MAX_PATHS];
+	/* counts[npaths] is path="other" (unknown paths). */
+	struct http_count counts[HTTP_MAX_PATHS + 1][HTTP_CODE_SLOTS];
+	uint16_t port;
+};
+
+static const char text_plain[] = "text/plain; charset=utf-8";
+
+static void http_arm_timer(struct http_server *srv, bool now);
+
+static void http_count(struct http_server *srv, size_t path_idx, int code)
+{
+	struct http_count *c = srv->counts[path_idx];
+	size_t i;
+
+	for (i = 0; i < HTTP_CODE_SLOTS - 1; i++) {
+		if (c[i].code == code || c[i].code == 0)
+			break;
+	}
+	/* The last slot is shared by whatever does not fit: code="other". */
+	if (i == HTTP_CODE_SLOTS - 1 && c[i].code != code)
+		code = -1;
+	c[i].code = code;
+	c[i].n++;
+}
+
+static size_t http_path_index(const struct http_server *srv, const char *url)
+{
+	size_t i;
+
+	for (i = 0; i < srv->npaths; i++) {
+		if (strcmp(srv->paths[i], url) == 0)
+			return i;
+	}
+	return srv->npaths;
+}
+
+/* Strict decimal 0..65535; anything else is "no ordinal" (-1). */
+static int http_parse_from(const char *s)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (s == NULL || s[0] == '\0')
+		return -1;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 5)
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v > 65535)
+		return -1;
+	return (int)v;
+}
+
+static enum MHD_Result http_send(struct MHD_Connection *conn,
+    struct http_server *srv, size_t path_idx, int code,
+    const char *content_type, char *body, size_t len, bool must_free)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(len, body,
+	    must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL) {
+		if (must_free)
+			free(body);
+		return MHD_NO;
+	}
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		content_type != NULL ? content_type : text_plain) != MHD_YES ||
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+		"no-store") != MHD_YES) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	if (code == MHD_HTTP_METHOD_NOT_ALLOWED &&
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") !=
+		MHD_YES) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	ret = MHD_queue_response(conn, (unsigned)code, resp);
+	MHD_destroy_response(resp);
+	if (ret == MHD_YES)
+		http_count(srv, path_idx, code);
+	return ret;
+}
+
+static enum MHD_Result http_send_static(struct MHD_Connection *conn,
+    struct http_server *srv, size_t path_idx, int code, const char *msg)
+{
+	return http_send(conn, srv, path_idx, code, text_plain,
+	    (char *)(uintptr_t)msg, strlen(msg), false);
+}
+
+/* True when the request announces a body (Content-Length > 0 or chunked). */
+static bool http_has_body(struct MHD_Connection *conn)
+{
+	const char *cl, *te;
+
+	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	if (te != NULL)
+		return true;
+	if (cl == NULL)
+		return false;
+	for (; *cl != '\0'; cl++) {
+		if (*cl != '0' && *cl != ' ' && *cl != '\t')
+			return true;
+	}
+	return false;
+}
+
+static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
+    const char *url, const char *method, const char *version,
+    const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct http_response r;
+	size_t idx;
+	int from, rc;
+
+	(void)version;
+	(void)upload_data;
+	idx = http_path_index(srv, url);
+
+	/*
+	 * Refusals are answered on the first call, before any body is read:
+	 * libmicrohttpd then closes the connection instead of reading an
+	 * upload we do not want. A body that arrives anyway is refused.
+	 */
+	if (*upload_data_size != 0) {
+		*upload_data_size = 0;
+		return http_send_static(conn, srv, idx, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "request body not accepted\n");
+	}
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return http_send_static(conn, srv, idx,
+		    MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+	if (idx == srv->npaths)
+		return http_send_static(conn, srv, idx, MHD_HTTP_NOT_FOUND,
+		    "not found\n");
+	if (http_has_body(conn))
+		return http_send_static(conn, srv, idx,
+		    MHD_HTTP_CONTENT_TOO_LARGE, "request body not accepted\n");
+	/*
+	 * A good request is answered on the second call, once the (empty)
+	 * request is complete: answering earlier makes libmicrohttpd close
+	 * the connection instead of keeping it alive.
+	 */
+	if (*con_cls == NULL) {
+		*con_cls = srv;
+		return MHD_YES;
+	}
+
+	from = http_parse_from(
+	    MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "from"));
+	if (from < 0)
+		from = http_parse_from(MHD_lookup_connection_value(conn,
+		    MHD_HEADER_KIND, "X-Peerd-From"));
+
+	memset(&r, 0, sizeof(r));
+	rc = srv->handler(srv->arg, srv->paths[idx], from, &r);
+	if (rc == -ENOENT) {
+		free(r.body);
+		return http_send_static(conn, srv, idx, MHD_HTTP_NOT_FOUND,
+		    "not found\n");
+	}
+	if (rc < 0) {
+		free(r.body);
+		return http_send_static(conn, srv, idx,
+		    MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
+	}
+	if (r.body == NULL)
+		r.len = 0;
+	return http_send(conn, srv, idx, r.code != 0 ? r.code : MHD_HTTP_OK,
+	    r.content_type, r.body, r.len, r.body != NULL);
+}
+
+static unsigned http_connections(struct http_server *srv)
+{
+	const union MHD_DaemonInfo *info;
+
+	info = MHD_get_daemon_info(srv->mhd,
+	    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	return info != NULL ? info->num_connections : 0;
+}
+
+/* Runs libmicrohttpd once and re-arms the timer from its next deadline. */
+static void http_step(struct http_server *srv)
+{
+	unsigned before = http_connections(srv);
+
+	(void)MHD_run(srv->mhd);
+	/*
+	 * At the connection limit libmicrohttpd takes the listening socket
+	 * out of its epoll set and only puts it back at the start of the next
+	 * run, which nothing would trigger: when connections closed, run
+	 * again at once so the backlog is accepted.
+	 */
+	http_arm_timer(srv, http_connections(srv) < before);
+}
+
+static void http_on_timer(void *arg)
+{
+	struct http_server *srv = arg;
+
+	srv->timer = 0;
+	http_step(srv);
+}
+
+static void http_on_epoll(void *arg, int fd, uint32_t revents)
+{
+	(void)fd;
+	(void)revents;
+	http_step(arg);
+}
+
+static void http_arm_timer(struct http_server *srv, bool now)
+{
+	MHD_UNSIGNED_LONG_LONG ms = 0;
+	long id;
+
+	if (srv->timer > 0) {
+		evloop_timer_cancel(srv->loop, srv->timer);
+		srv->timer = 0;
+	}
+	if (!now && MHD_get_timeout(srv->mhd, &ms) != MHD_YES)
+		return;
+	id = evloop_timer(srv->loop, evloop_now() + ms, http_on_timer, srv);
+	/* Without a timer idle connections only expire on the next event:
+	 * not fatal, and there is nobody to tell here. */
+	if (id > 0)
+		srv->timer = id;
+}
+
+static struct MHD_Daemon *http_start(struct http_server *srv,
+    const struct http_server_config *cfg, unsigned flags,
+    const struct sockaddr *sa)
+{
+	unsigned max_conn = cfg->max_connections ? cfg->max_connections
+						 : HTTP_DEFAULT_MAX_CONN;
+	unsigned timeout = cfg->timeout_s ? cfg->timeout_s
+					  : HTTP_DEFAULT_TIMEOUT_S;
+	size_t mem = cfg->conn_memory ? cfg->conn_memory
+				      : HTTP_DEFAULT_CONN_MEMORY;
+
+	/* No MHD_USE_ERROR_LOG: modules do not log (style rule 4). */
+	return MHD_start_daemon(flags | MHD_USE_EPOLL, cfg->port, NULL, NULL,
+	    http_access, srv, MHD_OPTION_CONNECTION_LIMIT, max_conn,
+	    MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
+	    sa != NULL ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, sa,
+	    MHD_OPTION_END);
+}
+
+static int http_listen(struct http_server *srv,
+    const struct http_server_config *cfg)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	const char *a = cfg->bind_addr;
+
+	errno = 0;
+	if (a == NULL || a[0] == '\0') {
+		srv->mhd = http_start(srv, cfg, MHD_USE_DUAL_STACK, NULL);
+		/* No IPv6 in this network namespace: IPv4 alone. */
+		if (srv->mhd == NULL)
+			srv->mhd = http_start(srv, cfg, 0, NULL);
+	} else if (inet_pton(AF_INET, a, &sin.sin_addr) == 1) {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(cfg->port);
+		(void)inet_pton(AF_INET, a, &sin.sin_addr);
+		srv->mhd = http_start(srv, cfg, 0,
+		    (const struct sockaddr *)&sin);
+	} else if (inet_pton(AF_INET6, a, &sin6.sin6_addr) == 1) {
+		memset(&sin6, 0, sizeof(sin6));
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons(cfg->port);
+		(void)inet_pton(AF_INET6, a, &sin6.sin6_addr);
+		/* "::" means every address, IPv4 included. */
+		srv->mhd = http_start(srv, cfg,
+		    IN6_IS_ADDR_UNSPECIFIED(&sin6.sin6_addr)
+			? MHD_USE_DUAL_STACK
+			: MHD_USE_IPv6,
+		    (const struct sockaddr *)&sin6);
+	} else {
+		return -EINVAL;
+	}
+	if (srv->mhd == NULL)
+		return errno != 0 ? -errno : -EIO;
+	return 0;
+}
+
+struct http_server *http_server_new(struct evloop *l,
+    const struct http_server_config *cfg, http_server_handler *handler,
+    void *arg)
+{
+	struct http_server *srv = NULL;
+	const union MHD_DaemonInfo *info;
+	int err = EINVAL, rc;
+	size_t i;
+
+	if (l == NULL || cfg == NULL || handler == NULL || cfg->paths == NULL)
+		goto fail;
+	srv = calloc(1, sizeof(*srv));
+	if (srv == NULL) {
+		err = ENOMEM;
+		goto fail;
+	}
+	srv->loop = l;
+	srv->epfd = -1;
+	srv->handler = handler;
+	srv->arg = arg;
+	for (i = 0; cfg->paths[i] != NULL; i++) {
+		/* Paths become metric labels: keep them quote-free. */
+		if (i == HTTP_MAX_PATHS || cfg->paths[i][0] != '/' ||
+		    strpbrk(cfg->paths[i], "\"\\\n") != NULL) {
+			err = EINVAL;
+			goto fail;
+		}
+		srv->paths[i] = strdup(cfg->paths[i]);
+		if (srv->paths[i] == NULL) {
+			err = ENOMEM;
+			goto fail;
+		}
+		srv->npaths = i + 1;
+	}
+
+	rc = http_listen(srv, cfg);
+	if (rc < 0) {
+		err = -rc;
+		goto fail;
+	}
+	info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	if (info == NULL || info->epoll_fd < 0) {
+		err = EIO;
+		goto fail;
+	}
+	srv->epfd = info->epoll_fd;
+	info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info != NULL ? info->port : cfg->port;
+
+	rc = evloop_watch(l, srv->epfd, EPOLLIN, http_on_epoll, srv);
+	if (rc < 0) {
+		err = -rc;
+		srv->epfd = -1;
+		goto fail;
+	}
+	http_arm_timer(srv, false);
+	return srv;
+
+fail:
+	http_server_free(srv);
+	errno = err;
+	return NULL;
+}
+
+void http_server_free(struct http_server *srv)
+{
+	size_t i;
+
+	if (srv == NULL)
+		return;
+	if (srv->timer > 0)
+		evloop_timer_cancel(srv->loop, srv->timer);
+	if (srv->epfd >= 0)
+		evloop_unwatch(srv->loop, srv->epfd);
+	if (srv->mhd != NULL)
+		MHD_stop_daemon(srv->mhd);
+	for (i = 0; i < srv->npaths; i++)
+		free(srv->paths[i]);
+	free(srv);
+}
+
+uint16_t http_server_port(const struct http_server *srv)
+{
+	return srv->port;
+}
+
+static int http_appendf(char *buf, size_t len, size_t *used, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static int http_appendf(char *buf, size_t len, size_t *used, const char *fmt,
+    ...)
+{
+	va_list ap;
+	int n;
+
+	if (*used >= len)
+		return -E2BIG;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *used, len - *used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len - *used)
+		return -E2BIG;
+	*used += (size_t)n;
+	return 0;
+}
+
+int http_server_metrics(const struct http_server *srv, char *buf, size_t len,
+    size_t *used)
+{
+	size_t start = *used, p, c;
+	const struct http_count *cnt;
+	const char *path;
+	char code[16];
+	int rc;
+
+	rc = http_appendf(buf, len, used,
+	    "# HELP peerd_http_requests_total HTTP requests answered, by path "
+	    "and status code.\n"
+	    "# TYPE peerd_http_requests_total counter\n");
+	for (p = 0; rc == 0 && p <= srv->npaths; p++) {
+		path = p < srv->npaths ? srv->paths[p] : "other";
+		for (c = 0; rc == 0 && c < HTTP_CODE_SLOTS; c++) {
+			cnt = &srv->counts[p][c];
+			if (cnt->n == 0)
+				continue;
+			if (cnt->code < 0)
+				snprintf(code, sizeof(code), "other");
+			else
+				snprintf(code, sizeof(code), "%d", cnt->code);
+			rc = http_appendf(buf, len, used,
+			    "peerd_http_requests_total{path=\"%s\",code=\"%s\"}"
+			    " %lu\n",
+			    path, code, cnt->n);
+		}
+	}
+	if (rc < 0) {
+		*used = start;
+		if (start < len)
+			buf[start] = '\0';
+	}
+	return rc;
+}

@@ -1,0 +1,3 @@
+/* discovery tests: being written */
+int main(void);
+int main(void) { return 1; }

@@ -1,0 +1,7 @@
+/* placeholder: the real test is being written */
+#include <stdio.h>
+int main(void)
+{
+	fprintf(stderr, "test_evloop: not written yet\n");
+	return 1;
+}
