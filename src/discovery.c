@@ -1,1 +1,807 @@
-/* discovery: not written yet */
+/*
+ * discovery: one libcurl multi handle driven by the event loop through its
+ * socket and timer callbacks; one easy handle per peer, at most one request
+ * in flight per peer, a backoff timer between attempts.
+ */
+
+#include "peerd/discovery.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#define DISCOVERY_MAX_PEERS 1024
+#define DISCOVERY_DEFAULT_BACKOFF_MIN 50
+#define DISCOVERY_DEFAULT_BACKOFF_MAX 1000
+#define DISCOVERY_DEFAULT_TIMEOUT 2000
+#define DISCOVERY_HOST_MAX 254 /* a DNS name fits in 253 */
+
+struct dpeer {
+	struct discovery *d;
+	unsigned ordinal;
+	char name[64];
+	char host[DISCOVERY_HOST_MAX];
+	CURL *easy;
+	char *body; /* PEERDOC_MAX bytes while a request is in flight */
+	size_t len;
+	bool toobig;
+	bool in_flight;
+	bool found;
+	long timer; /* backoff timer, 0 = none */
+	unsigned backoff_ms;
+	unsigned attempts;
+	int reason;            /* latest failure, -1 = none yet */
+	unsigned reasons_seen; /* bit per enum discovery_reason */
+	char errbuf[CURL_ERROR_SIZE];
+	char last_error[256];
+};
+
+struct discovery {
+	struct evloop *loop;
+	CURLM *multi;
+	long mtimer; /* curl's timeout, 0 = none */
+	long done_timer;
+	struct curl_slist *connect_to;
+	char prefix[64];
+	uint16_t port;
+	unsigned n, self;
+	const uint8_t *secret;
+	size_t secretlen;
+	unsigned backoff_min, backoff_max, timeout_ms;
+	discovery_found_cb *found;
+	discovery_done_cb *done;
+	discovery_error_cb *on_error;
+	void *arg;
+	struct dpeer *peers; /* n entries, by ordinal; self's is unused */
+	unsigned nfound;
+	bool started, cancelled, done_called, curl_inited;
+	uint64_t t_start, t_done;
+	unsigned long attempts_total;
+	unsigned long errors[DISCOVERY_REASONS];
+	/* fds handed to the loop, so none is left behind at free */
+	int *fds;
+	size_t nfds, capfds;
+};
+
+static const char *const reason_names[DISCOVERY_REASONS] = {
+    "dns", "refused", "timeout", "http", "toobig", "invalid", "other"};
+
+const char *discovery_reason_name(enum discovery_reason r)
+{
+	if ((unsigned)r >= DISCOVERY_REASONS)
+		return "other";
+	return reason_names[r];
+}
+
+static void d_poll(struct dpeer *p);
+
+/* ---- fds and timers for libcurl ---- */
+
+static int d_fd_add(struct discovery *d, int fd)
+{
+	if (d->nfds == d->capfds) {
+		size_t cap = d->capfds ? d->capfds * 2 : 16;
+		int *f = realloc(d->fds, cap * sizeof(*f));
+
+		if (f == NULL)
+			return -ENOMEM;
+		d->fds = f;
+		d->capfds = cap;
+	}
+	d->fds[d->nfds++] = fd;
+	return 0;
+}
+
+static void d_fd_del(struct discovery *d, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < d->nfds; i++) {
+		if (d->fds[i] == fd) {
+			d->fds[i] = d->fds[--d->nfds];
+			return;
+		}
+	}
+}
+
+static void d_check_done(struct discovery *d);
+
+static void d_on_fd(void *arg, int fd, uint32_t revents)
+{
+	struct discovery *d = arg;
+	int flags = 0, running;
+
+	if (revents & EPOLLIN)
+		flags |= CURL_CSELECT_IN;
+	if (revents & EPOLLOUT)
+		flags |= CURL_CSELECT_OUT;
+	if (revents & (EPOLLERR | EPOLLHUP))
+		flags |= CURL_CSELECT_ERR;
+	(void)curl_multi_socket_action(d->multi, fd, flags, &running);
+	d_check_done(d);
+}
+
+static int d_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
+    void *socketp)
+{
+	struct discovery *d = userp;
+	uint32_t ev = 0;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (socketp != NULL) {
+			evloop_unwatch(d->loop, s);
+			d_fd_del(d, s);
+		}
+		return 0;
+	}
+	if (what & CURL_POLL_IN)
+		ev |= EPOLLIN;
+	if (what & CURL_POLL_OUT)
+		ev |= EPOLLOUT;
+	if (socketp != NULL)
+		return evloop_modify(d->loop, s, ev) < 0 ? -1 : 0;
+	if (d_fd_add(d, s) < 0)
+		return -1;
+	if (evloop_watch(d->loop, s, ev, d_on_fd, d) < 0) {
+		d_fd_del(d, s);
+		return -1;
+	}
+	/* Any non-NULL marker: "watched". */
+	curl_multi_assign(d->multi, s, d);
+	return 0;
+}
+
+static void d_on_mtimer(void *arg)
+{
+	struct discovery *d = arg;
+	int running;
+
+	d->mtimer = 0;
+	(void)curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0,
+	    &running);
+	d_check_done(d);
+}
+
+static int d_timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct discovery *d = userp;
+	long id;
+
+	(void)multi;
+	if (d->mtimer > 0) {
+		evloop_timer_cancel(d->loop, d->mtimer);
+		d->mtimer = 0;
+	}
+	if (timeout_ms < 0 || d->cancelled)
+		return 0;
+	/* A 0 ms timeout runs from the loop, never inside this callback. */
+	id = evloop_timer(d->loop, evloop_now() + (uint64_t)timeout_ms,
+	    d_on_mtimer, d);
+	if (id < 0)
+		return -1;
+	d->mtimer = id;
+	return 0;
+}
+
+/* ---- one peer ---- */
+
+static size_t d_write_cb(char *ptr, size_t size, size_t nmemb, void *userp)
+{
+	struct dpeer *p = userp;
+	size_t n = size * nmemb;
+
+	/* A hard ceiling, not a realloc (style rule 7): abort the transfer. */
+	if (n > PEERDOC_MAX - p->len) {
+		p->toobig = true;
+		return 0;
+	}
+	memcpy(p->body + p->len, ptr, n);
+	p->len += n;
+	return n;
+}
+
+static int d_easy_setup(struct dpeer *p)
+{
+	struct discovery *d = p->d;
+	char url[DISCOVERY_HOST_MAX + 64];
+	CURL *e;
+	int n;
+
+	n = snprintf(url, sizeof(url), "http://%s:%u/env.json?from=%u",
+	    p->host, (unsigned)d->port, d->self);
+	if (n < 0 || (size_t)n >= sizeof(url))
+		return -EINVAL;
+	e = curl_easy_init();
+	if (e == NULL)
+		return -ENOMEM;
+	/* Peers' names appear late (StatefulSet DNS): never cache them. */
+	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PRIVATE, p) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http") != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)d->timeout_ms) !=
+		CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+		(long)d->timeout_ms) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_WHATEVER) !=
+		CURLE_OK ||
+	    /* One short request per attempt; no idle fds to found peers. */
+	    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_MAXFILESIZE, (long)PEERDOC_MAX) !=
+		CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, d_write_cb) !=
+		CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEDATA, p) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_USERAGENT,
+		"quorum-peerd/" PEERD_VERSION) != CURLE_OK ||
+	    (d->connect_to != NULL &&
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, d->connect_to) !=
+		    CURLE_OK)) {
+		curl_easy_cleanup(e);
+		return -EINVAL;
+	}
+	p->easy = e;
+	return 0;
+}
+
+static void d_on_peer_timer(void *arg)
+{
+	struct dpeer *p = arg;
+
+	p->timer = 0;
+	d_poll(p);
+}
+
+/* Next retry after the current backoff, +-25% jitter; then double it. */
+static void d_schedule(struct dpeer *p)
+{
+	struct discovery *d = p->d;
+	uint64_t delay;
+	long id;
+
+	delay = (uint64_t)p->backoff_ms * (75 + randombytes_uniform(51)) / 100;
+	p->backoff_ms = p->backoff_ms > d->backoff_max / 2 ? d->backoff_max
+							  : p->backoff_ms * 2;
+	id = evloop_timer(d->loop, evloop_now() + delay, d_on_peer_timer, p);
+	/* Out of memory: the peer waits for its hello; the status shows it. */
+	p->timer = id > 0 ? id : 0;
+}
+
+static void d_fail(struct dpeer *p, enum discovery_reason r, const char *msg)
+{
+	struct discovery *d = p->d;
+
+	p->reason = (int)r;
+	d->errors[r]++;
+	snprintf(p->last_error, sizeof(p->last_error), "%s", msg);
+	if (!(p->reasons_seen & (1u << r))) {
+		p->reasons_seen |= 1u << r;
+		if (d->on_error != NULL)
+			d->on_error(d->arg, p->ordinal, r, p->last_error);
+	}
+	if (!d->cancelled && !p->in_flight && p->timer == 0)
+		d_schedule(p);
+}
+
+static void d_poll(struct dpeer *p)
+{
+	struct discovery *d = p->d;
+	int rc;
+
+	if (d->cancelled || p->found || p->in_flight)
+		return;
+	p->attempts++;
+	d->attempts_total++;
+	if (p->easy == NULL) {
+		rc = d_easy_setup(p);
+		if (rc < 0) {
+			d_fail(p, DISCOVERY_OTHER, "cannot set up a request");
+			return;
+		}
+	}
+	p->body = malloc(PEERDOC_MAX);
+	if (p->body == NULL) {
+		d_fail(p, DISCOVERY_OTHER, "out of memory");
+		return;
+	}
+	p->len = 0;
+	p->toobig = false;
+	p->errbuf[0] = '\0';
+	if (curl_multi_add_handle(d->multi, p->easy) != CURLM_OK) {
+		free(p->body);
+		p->body = NULL;
+		d_fail(p, DISCOVERY_OTHER, "cannot start a request");
+		return;
+	}
+	p->in_flight = true;
+}
+
+static enum discovery_reason d_curl_reason(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return DISCOVERY_DNS;
+	case CURLE_COULDNT_CONNECT:
+		return DISCOVERY_REFUSED;
+	case CURLE_OPERATION_TIMEDOUT:
+		return DISCOVERY_TIMEOUT;
+	case CURLE_FILESIZE_EXCEEDED:
+		return DISCOVERY_TOOBIG;
+	default:
+		return DISCOVERY_OTHER;
+	}
+}
+
+static void d_all_found(struct discovery *d)
+{
+	if (d->done_called || d->cancelled)
+		return;
+	d->done_called = true;
+	d->t_done = evloop_now();
+	if (d->done != NULL)
+		d->done(d->arg);
+}
+
+/* A transfer ended (its easy handle already out of the multi). */
+static void d_finish(struct dpeer *p, CURLcode rc)
+{
+	struct discovery *d = p->d;
+	struct peerdoc_expect ex = {
+	    .ordinal = (int)p->ordinal,
+	    .prefix = d->prefix,
+	    .secret = d->secret,
+	    .secretlen = d->secretlen,
+	};
+	struct peerdoc doc;
+	enum discovery_reason r;
+	char msg[256];
+	long code = 0;
+	int prc;
+
+	p->in_flight = false;
+	if (rc == CURLE_OK) {
+		(void)curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &code);
+		if (code != 200) {
+			r = DISCOVERY_HTTP;
+			snprintf(msg, sizeof(msg), "HTTP %ld", code);
+			goto fail;
+		}
+		prc = peerdoc_parse(p->body, p->len, &ex, &doc, msg,
+		    sizeof(msg));
+		if (prc == -E2BIG) {
+			r = DISCOVERY_TOOBIG;
+			goto fail;
+		}
+		if (prc < 0) {
+			r = DISCOVERY_INVALID;
+			goto fail;
+		}
+		free(p->body);
+		p->body = NULL;
+		curl_easy_cleanup(p->easy);
+		p->easy = NULL;
+		p->found = true;
+		d->nfound++;
+		if (d->found != NULL)
+			d->found(d->arg, &doc);
+		sodium_memzero(&doc, sizeof(doc));
+		if (d->nfound == d->n - 1)
+			d_all_found(d);
+		return;
+	}
+	if ((rc == CURLE_WRITE_ERROR && p->toobig) ||
+	    rc == CURLE_FILESIZE_EXCEEDED) {
+		r = DISCOVERY_TOOBIG;
+		snprintf(msg, sizeof(msg), "answer larger than %d bytes",
+		    PEERDOC_MAX);
+		goto fail;
+	}
+	r = d_curl_reason(rc);
+	snprintf(msg, sizeof(msg), "%s",
+	    p->errbuf[0] != '\0' ? p->errbuf : curl_easy_strerror(rc));
+fail:
+	free(p->body);
+	p->body = NULL;
+	d_fail(p, r, msg);
+}
+
+static void d_check_done(struct discovery *d)
+{
+	struct dpeer *p;
+	CURLMsg *m;
+	CURLcode rc;
+	CURL *e;
+	int left;
+
+	while (!d->cancelled) {
+		m = curl_multi_info_read(d->multi, &left);
+		if (m == NULL)
+			break;
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		e = m->easy_handle;
+		rc = m->data.result;
+		p = NULL;
+		(void)curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&p);
+		(void)curl_multi_remove_handle(d->multi, e);
+		if (p != NULL)
+			d_finish(p, rc);
+	}
+}
+
+/* ---- public ---- */
+
+static void d_on_done_timer(void *arg)
+{
+	struct discovery *d = arg;
+
+	d->done_timer = 0;
+	d_all_found(d);
+}
+
+struct discovery *discovery_new(struct evloop *l,
+    const struct discovery_config *cfg, discovery_found_cb *found,
+    discovery_done_cb *done, void *arg)
+{
+	struct discovery *d = NULL;
+	const char *domain;
+	struct curl_slist *sl;
+	int err = EINVAL, n;
+	size_t i;
+
+	if (l == NULL || cfg == NULL || cfg->prefix == NULL || cfg->n == 0 ||
+	    cfg->n > DISCOVERY_MAX_PEERS || cfg->self >= cfg->n ||
+	    cfg->port == 0 || strlen(cfg->prefix) >= 60)
+		goto fail;
+	if (sodium_init() < 0) {
+		err = EIO;
+		goto fail;
+	}
+	d = calloc(1, sizeof(*d));
+	if (d == NULL) {
+		err = ENOMEM;
+		goto fail;
+	}
+	d->loop = l;
+	snprintf(d->prefix, sizeof(d->prefix), "%s", cfg->prefix);
+	d->port = cfg->port;
+	d->n = cfg->n;
+	d->self = cfg->self;
+	d->secret = cfg->secret;
+	d->secretlen = cfg->secret != NULL ? cfg->secretlen : 0;
+	d->backoff_min = cfg->backoff_min_ms ? cfg->backoff_min_ms
+					     : DISCOVERY_DEFAULT_BACKOFF_MIN;
+	d->backoff_max = cfg->backoff_max_ms ? cfg->backoff_max_ms
+					     : DISCOVERY_DEFAULT_BACKOFF_MAX;
+	d->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms
+					: DISCOVERY_DEFAULT_TIMEOUT;
+	if (d->backoff_min > d->backoff_max)
+		goto fail;
+	d->found = found;
+	d->done = done;
+	d->on_error = cfg->on_error;
+	d->arg = arg;
+
+	d->peers = calloc(cfg->n, sizeof(*d->peers));
+	if (d->peers == NULL) {
+		err = ENOMEM;
+		goto fail;
+	}
+	domain = cfg->domain != NULL ? cfg->domain : "";
+	for (i = 0; i < cfg->n; i++) {
+		struct dpeer *p = &d->peers[i];
+
+		p->d = d;
+		p->ordinal = (unsigned)i;
+		p->reason = -1;
+		p->backoff_ms = d->backoff_min;
+		snprintf(p->name, sizeof(p->name), "%s%zu", d->prefix, i);
+		n = snprintf(p->host, sizeof(p->host), "%s%s%s", p->name,
+		    domain[0] != '\0' ? "." : "", domain);
+		if (n < 0 || (size_t)n >= sizeof(p->host))
+			goto fail;
+	}
+	for (i = 0; cfg->connect_to != NULL && cfg->connect_to[i] != NULL;
+	    i++) {
+		sl = curl_slist_append(d->connect_to, cfg->connect_to[i]);
+		if (sl == NULL) {
+			err = ENOMEM;
+			goto fail;
+		}
+		d->connect_to = sl;
+	}
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		err = EIO;
+		goto fail;
+	}
+	d->curl_inited = true;
+	d->multi = curl_multi_init();
+	if (d->multi == NULL) {
+		err = ENOMEM;
+		goto fail;
+	}
+	if (curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION,
+		d_socket_cb) != CURLM_OK ||
+	    curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d) != CURLM_OK ||
+	    curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, d_timer_cb) !=
+		CURLM_OK ||
+	    curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d) != CURLM_OK) {
+		err = EIO;
+		goto fail;
+	}
+	return d;
+
+fail:
+	discovery_free(d);
+	errno = err;
+	return NULL;
+}
+
+void discovery_cancel(struct discovery *d)
+{
+	struct dpeer *p;
+	size_t i;
+
+	if (d == NULL || d->cancelled)
+		return;
+	d->cancelled = true;
+	for (i = 0; i < d->n; i++) {
+		p = &d->peers[i];
+		if (p->in_flight) {
+			(void)curl_multi_remove_handle(d->multi, p->easy);
+			p->in_flight = false;
+		}
+		free(p->body);
+		p->body = NULL;
+		evloop_timer_cancel(d->loop, p->timer);
+		p->timer = 0;
+	}
+	evloop_timer_cancel(d->loop, d->mtimer);
+	d->mtimer = 0;
+	evloop_timer_cancel(d->loop, d->done_timer);
+	d->done_timer = 0;
+}
+
+void discovery_free(struct discovery *d)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	if (d->peers != NULL) {
+		discovery_cancel(d);
+		for (i = 0; i < d->n; i++)
+			curl_easy_cleanup(d->peers[i].easy);
+	}
+	if (d->multi != NULL)
+		curl_multi_cleanup(d->multi);
+	/* Whatever libcurl did not hand back must not stay on the loop. */
+	for (i = 0; i < d->nfds; i++)
+		evloop_unwatch(d->loop, d->fds[i]);
+	evloop_timer_cancel(d->loop, d->mtimer);
+	if (d->curl_inited)
+		curl_global_cleanup();
+	curl_slist_free_all(d->connect_to);
+	free(d->fds);
+	free(d->peers);
+	free(d);
+}
+
+int discovery_start(struct discovery *d)
+{
+	long id;
+	size_t i;
+
+	if (d->started || d->cancelled)
+		return -EALREADY;
+	d->started = true;
+	d->t_start = evloop_now();
+	if (d->n == 1) {
+		id = evloop_timer(d->loop, d->t_start, d_on_done_timer, d);
+		if (id < 0)
+			return (int)id;
+		d->done_timer = id;
+		return 0;
+	}
+	for (i = 0; i < d->n; i++) {
+		if (i != d->self)
+			d_poll(&d->peers[i]);
+	}
+	return 0;
+}
+
+void discovery_hello(struct discovery *d, unsigned ordinal)
+{
+	struct dpeer *p;
+
+	if (!d->started || d->cancelled || ordinal >= d->n ||
+	    ordinal == d->self)
+		return;
+	p = &d->peers[ordinal];
+	if (p->found || p->in_flight)
+		return;
+	evloop_timer_cancel(d->loop, p->timer);
+	p->timer = 0;
+	/* It is up now: if this attempt fails, retry soon again. */
+	p->backoff_ms = d->backoff_min;
+	d_poll(p);
+}
+
+unsigned discovery_found_count(const struct discovery *d)
+{
+	return d->nfound;
+}
+
+/* ---- reports ---- */
+
+static int d_appendf(char *buf, size_t len, size_t *used, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static int d_appendf(char *buf, size_t len, size_t *used, const char *fmt,
+    ...)
+{
+	va_list ap;
+	int n;
+
+	if (*used >= len)
+		return -E2BIG;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *used, len - *used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len - *used)
+		return -E2BIG;
+	*used += (size_t)n;
+	return 0;
+}
+
+/* s as a JSON string; error messages may quote anything a peer sent. */
+static int d_append_json_str(char *buf, size_t len, size_t *used,
+    const char *s)
+{
+	int rc = d_appendf(buf, len, used, "\"");
+	unsigned char c;
+
+	for (; rc == 0 && *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			rc = d_appendf(buf, len, used, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			rc = d_appendf(buf, len, used, "\\u%04x", c);
+		else if (c >= 0x80)
+			rc = d_appendf(buf, len, used, "?"); /* keep it ASCII */
+		else
+			rc = d_appendf(buf, len, used, "%c", c);
+	}
+	if (rc == 0)
+		rc = d_appendf(buf, len, used, "\"");
+	return rc;
+}
+
+static int d_undo(char *buf, size_t len, size_t *used, size_t start, int rc)
+{
+	if (rc < 0) {
+		*used = start;
+		if (start < len)
+			buf[start] = '\0';
+	}
+	return rc;
+}
+
+int discovery_status_json(const struct discovery *d, char *buf, size_t len,
+    size_t *used)
+{
+	size_t start = *used, i;
+	const struct dpeer *p;
+	bool first = true;
+	int rc;
+
+	rc = d_appendf(buf, len, used, "[");
+	for (i = 0; rc == 0 && i < d->n; i++) {
+		if (i == d->self)
+			continue;
+		p = &d->peers[i];
+		rc = d_appendf(buf, len, used,
+		    "%s{\"ordinal\":%u,\"host\":\"%s\",\"state\":\"%s\","
+		    "\"in_flight\":%s,\"attempts\":%u,\"reason\":",
+		    first ? "" : ",", p->ordinal, p->host,
+		    p->found ? "found" : "waiting",
+		    p->in_flight ? "true" : "false", p->attempts);
+		first = false;
+		if (rc == 0 && p->reason < 0)
+			rc = d_appendf(buf, len, used,
+			    "null,\"last_error\":null}");
+		else if (rc == 0)
+			rc = d_appendf(buf, len, used,
+			    "\"%s\",\"last_error\":", reason_names[p->reason]);
+		if (rc == 0 && p->reason >= 0)
+			rc = d_append_json_str(buf, len, used, p->last_error);
+		if (rc == 0 && p->reason >= 0)
+			rc = d_appendf(buf, len, used, "}");
+	}
+	if (rc == 0)
+		rc = d_appendf(buf, len, used, "]");
+	return d_undo(buf, len, used, start, rc);
+}
+
+int discovery_metrics(const struct discovery *d, char *buf, size_t len,
+    size_t *used)
+{
+	size_t start = *used;
+	uint64_t end;
+	unsigned r;
+	int rc;
+
+	end = d->done_called ? d->t_done
+	      : d->started   ? evloop_now()
+			     : d->t_start;
+	rc = d_appendf(buf, len, used,
+	    "# HELP peerd_discovery_peers Peers by discovery state (self "
+	    "excluded).\n"
+	    "# TYPE peerd_discovery_peers gauge\n"
+	    "peerd_discovery_peers{state=\"found\"} %u\n"
+	    "peerd_discovery_peers{state=\"waiting\"} %u\n"
+	    "# HELP peerd_discovery_seconds Time from start until every peer "
+	    "was found (or until now).\n"
+	    "# TYPE peerd_discovery_seconds gauge\n"
+	    "peerd_discovery_seconds %.3f\n"
+	    "# HELP peerd_discovery_attempts_total Requests made to peers.\n"
+	    "# TYPE peerd_discovery_attempts_total counter\n"
+	    "peerd_discovery_attempts_total %lu\n"
+	    "# HELP peerd_discovery_errors_total Failed requests to peers, by "
+	    "reason.\n"
+	    "# TYPE peerd_discovery_errors_total counter\n",
+	    d->nfound, d->n - 1 - d->nfound,
+	    (double)(end - d->t_start) / 1000.0, d->attempts_total);
+	for (r = 0; rc == 0 && r < DISCOVERY_REASONS; r++)
+		rc = d_appendf(buf, len, used,
+		    "peerd_discovery_errors_total{reason=\"%s\"} %lu\n",
+		    reason_names[r], d->errors[r]);
+	return d_undo(buf, len, used, start, rc);
+}
+
+void discovery_progress(const struct discovery *d, char *buf, size_t len)
+{
+	/* Room kept for the ", ... (+K more)" tail. */
+	const size_t tail = 32;
+	size_t used = 0, i, shown = 0, waiting = d->n - 1 - d->nfound;
+	int rc;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	rc = d_appendf(buf, len, &used, "discovered %u/%u", d->nfound + 1,
+	    d->n);
+	for (i = 0; rc == 0 && i < d->n; i++) {
+		const struct dpeer *p = &d->peers[i];
+		size_t before = used;
+
+		if (i == d->self || p->found)
+			continue;
+		if (len < tail || used + tail >= len)
+			break;
+		rc = d_appendf(buf, len - tail, &used, "%s%s",
+		    shown == 0 ? ", waiting for " : ", ", p->name);
+		if (rc < 0) {
+			used = before;
+			buf[used] = '\0';
+			break;
+		}
+		shown++;
+	}
+	if (shown < waiting && used < len)
+		(void)d_appendf(buf, len, &used, ", ... (+%zu more)",
+		    waiting - shown);
+}

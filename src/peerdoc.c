@@ -10,7 +10,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,15 +55,22 @@ static const char *const member_name[M_COUNT] = {"v", "name", "ordinal",
 static void seterr(char *err, size_t errlen, const char *member,
     const char *what, const char *val, size_t vlen)
 {
-	char q[QUOTE_MAX + 4];
+	char q[QUOTE_MAX + 4], head[QUOTE_MAX + 4];
 	size_t n = 0;
 
 	if (err == NULL || errlen == 0)
 		return;
+	/* "*" = the document as a whole. */
+	if (strcmp(member, "*") == 0)
+		snprintf(q, sizeof(q), "peerdoc");
+	else
+		snprintf(q, sizeof(q), "peerdoc \"%.24s\"", member);
 	if (val == NULL) {
-		snprintf(err, errlen, "peerdoc \"%s\": %s", member, what);
+		snprintf(err, errlen, "%s: %s", q, what);
 		return;
 	}
+	snprintf(head, sizeof(head), "%s", q);
+	n = 0;
 	for (size_t i = 0; i < vlen && n < QUOTE_MAX; i++) {
 		unsigned char c = (unsigned char)val[i];
 
@@ -77,7 +83,7 @@ static void seterr(char *err, size_t errlen, const char *member,
 		n += 3;
 	}
 	q[n] = '\0';
-	snprintf(err, errlen, "peerdoc \"%s\": %s: \"%s\"", member, what, q);
+	snprintf(err, errlen, "%s: %s: \"%s\"", head, what, q);
 }
 
 static bool is_lower_alnum(char c)
@@ -537,7 +543,8 @@ static int take_uint(const cJSON *it, enum member m, double min, double max,
 		return -EPROTO;
 	}
 	v = it->valuedouble;
-	if (!(v >= min && v <= max) || floor(v) != v) {
+	/* In range first, so the integer conversion below is defined. */
+	if (!(v >= min && v <= max) || (double)(unsigned)v != v) {
 		snprintf(num, sizeof(num), "%g", v);
 		seterr(err, errlen, member_name[m], "out of range", num,
 		    strlen(num));
@@ -657,7 +664,7 @@ int peerdoc_parse(const char *buf, size_t len,
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (len > PEERDOC_MAX) {
-		char n[24];
+		char n[32];
 
 		snprintf(n, sizeof(n), "%zu bytes", len);
 		seterr(err, errlen, "*", "document larger than 16384 bytes", n,
@@ -710,8 +717,8 @@ int peerdoc_parse(const char *buf, size_t len,
 			}
 		}
 		if (m == M_COUNT) {
-			seterr(err, errlen, it->string, "unknown member", NULL,
-			    0);
+			seterr(err, errlen, "*", "unknown member", it->string,
+			    strlen(it->string));
 			goto out;
 		}
 		if (seen[m]) {

@@ -10,7 +10,11 @@
 /*
  * Polls every peer's /env.json at once (libcurl multi on the event loop)
  * with capped exponential backoff and jitter until each answers with a
- * valid document (DESIGN §7).
+ * valid document (DESIGN §7). Each request is
+ *   GET http://<prefix><i>[.<domain>]:<port>/env.json?from=<self>
+ * ("from" is our hello: the peer polls us at once, see discovery_hello).
+ * The module never logs: the caller reads the state (status, metrics,
+ * progress) and gets on_error the first time each reason hits a peer.
  */
 
 struct discovery;
@@ -18,54 +22,101 @@ struct discovery;
 enum discovery_reason {
 	DISCOVERY_DNS = 0,  /* name does not resolve */
 	DISCOVERY_REFUSED,  /* connection refused / unreachable */
-	DISCOVERY_TIMEOUT,
+	DISCOVERY_TIMEOUT,  /* connect or whole request over timeout_ms */
 	DISCOVERY_HTTP,     /* non-200 answer */
 	DISCOVERY_TOOBIG,   /* body over PEERDOC_MAX */
 	DISCOVERY_INVALID,  /* body failed peerdoc_parse */
-	DISCOVERY_OTHER,
+	DISCOVERY_OTHER,    /* any other transfer error (reset, empty...) */
 	DISCOVERY_REASONS
 };
 
+/*
+ * Called the first time `reason` happens for peer `ordinal` (once per
+ * reason per peer, DESIGN §7); msg is one line (curl's error, "HTTP 503",
+ * or peerdoc_parse's message). For the caller to log.
+ */
+typedef void discovery_error_cb(void *arg, unsigned ordinal,
+    enum discovery_reason reason, const char *msg);
+
 struct discovery_config {
 	const char *prefix;  /* host names are prefix + i [+ "." + domain] */
-	const char *domain;  /* "" = bare names */
+	const char *domain;  /* NULL or "" = bare names */
 	uint16_t port;       /* peers' HTTP port */
-	unsigned n;          /* peers 0..n-1 */
+	unsigned n;          /* peers 0..n-1, 1..1024 */
 	unsigned self;       /* this node's ordinal: not polled */
-	const uint8_t *secret; /* CLUSTER_SECRET or NULL */
+	const uint8_t *secret; /* CLUSTER_SECRET or NULL; borrowed, must
+				* outlive the discovery */
 	size_t secretlen;
-	unsigned backoff_min_ms;  /* default 50 */
-	unsigned backoff_max_ms;  /* default 1000 */
-	unsigned timeout_ms;      /* per request, default 2000 */
-	/* Test hook: URL template override, "%s" host, "%u" ... NULL = http */
-	const char *url_override_host; /* if set, every peer is asked here */
+	unsigned backoff_min_ms;  /* 0 = default 50 */
+	unsigned backoff_max_ms;  /* 0 = default 1000 */
+	unsigned timeout_ms;      /* per request, 0 = default 2000 */
+	discovery_error_cb *on_error; /* optional */
+	/*
+	 * Optional, NULL-terminated, for tests: libcurl CONNECT_TO entries
+	 * "HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT" (e.g.
+	 * "quorum-1:80:127.0.0.1:41234"): the request still names HOST:PORT
+	 * (URL, Host header) but the connection goes to the other pair.
+	 */
+	const char *const *connect_to;
 };
 
-/* Called once per peer when its valid document arrives. */
+/* Called once per peer when its valid document arrives (doc is borrowed). */
 typedef void discovery_found_cb(void *arg, const struct peerdoc *doc);
-/* Called once when every peer is known. */
+/* Called once when every peer is known (for n == 1: from the loop, just
+ * after discovery_start). */
 typedef void discovery_done_cb(void *arg);
 
+/*
+ * Callbacks run from the event loop and may call discovery_hello or
+ * discovery_cancel, not discovery_free. prefix, domain and connect_to are
+ * copied. Returns NULL with errno set (EINVAL for a bad config).
+ */
 struct discovery *discovery_new(struct evloop *l,
     const struct discovery_config *cfg, discovery_found_cb *found,
     discovery_done_cb *done, void *arg);
+/* Cancels everything and frees. NULL-safe. */
 void discovery_free(struct discovery *d);
 
-/* Starts polling. */
+/* Starts polling every peer at once. 0, -EALREADY, or -errno. */
 int discovery_start(struct discovery *d) __attribute__((warn_unused_result));
-/* Peer `ordinal` said hello (it polled us): poll it now, not after backoff. */
+/*
+ * Peer `ordinal` said hello (it polled us): if it is not found yet and no
+ * request to it is in flight, drop its backoff and poll it now. Ignored
+ * before start, after cancel, and for self or out-of-range ordinals.
+ */
 void discovery_hello(struct discovery *d, unsigned ordinal);
-/* Stops all transfers and timers (stop requested). */
+/* Stops all transfers and timers (stop requested); no callback after. */
 void discovery_cancel(struct discovery *d);
 
+/* Peers found so far (self not counted; all found = n - 1). */
 unsigned discovery_found_count(const struct discovery *d);
-/* Appends JSON array of peers {ordinal,host,state,attempts,last_error}. */
+/* "dns", "refused", "timeout", "http", "toobig", "invalid", "other". */
+const char *discovery_reason_name(enum discovery_reason r);
+
+/*
+ * The three appenders write at buf + *used and advance *used, keeping buf
+ * NUL-terminated; on -E2BIG nothing is appended.
+ *
+ * status: a JSON array, one object per peer but self, by ordinal:
+ *   {"ordinal":1,"host":"quorum-1","state":"waiting"|"found",
+ *    "in_flight":false,"attempts":3,"reason":"refused"|null,
+ *    "last_error":"..."|null}
+ * reason/last_error are the latest failure (kept after found).
+ */
 int discovery_status_json(const struct discovery *d, char *buf, size_t len,
-    size_t *used);
-/* Appends Prometheus lines (peers discovered, attempts, errors by reason). */
+    size_t *used) __attribute__((warn_unused_result));
+/*
+ * metrics (Prometheus): peerd_discovery_peers{state="found"|"waiting"},
+ * peerd_discovery_seconds (start to done, or to now),
+ * peerd_discovery_attempts_total, peerd_discovery_errors_total{reason}.
+ */
 int discovery_metrics(const struct discovery *d, char *buf, size_t len,
-    size_t *used);
-/* "waiting for quorum-3, quorum-4" style progress line into buf. */
+    size_t *used) __attribute__((warn_unused_result));
+/*
+ * One progress line, self counted as discovered:
+ * "discovered 3/5, waiting for quorum-3, quorum-4" (long lists end with
+ * ", ... (+K more)"). Always NUL-terminates (len > 0).
+ */
 void discovery_progress(const struct discovery *d, char *buf, size_t len);
 
 #endif

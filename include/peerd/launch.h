@@ -57,7 +57,58 @@ int launch_dry_run(const struct settings *s, const struct geth_version *v,
  */
 int launch_print_dry_run(const struct settings *s, FILE *out);
 
-/* Resolves PRIVACY=auto from what is on PATH (tessera, constellation-node). */
+/*
+ * Resolves PRIVACY=auto: from TM_BIN's name if set ("constellation" in it
+ * means Constellation), else from what is on PATH (tessera, then
+ * constellation-node), else none.
+ */
 enum privacy launch_resolve_privacy(const struct settings *s);
+
+/* TM_START_TIMEOUT: how long to wait for the TM's socket and /upcheck 200
+ * (default LAUNCH_TM_TIMEOUT_S). Call before launch_start. */
+#define LAUNCH_TM_TIMEOUT_S 120
+void launch_set_tm_timeout(struct launch *lh, unsigned secs);
+
+/* ---- Pure command-line builders (exported for the unit tests) ---- */
+
+#define LAUNCH_ARGV_MAX 160
+/* One command: argv points into buf, so a launch_cmd is never copied. env is
+ * the one variable added to the environment ("PRIVATE_CONFIG=..."), or "". */
+struct launch_cmd {
+	int argc;
+	char *argv[LAUNCH_ARGV_MAX + 1]; /* NULL-terminated */
+	char env[160];
+	char buf[8192];
+	size_t used;
+};
+
+/* Paths below DATA_DIR (formats.md, DESIGN §8). */
+#define LAUNCH_TM_SOCKET "tm/tm.ipc"
+
+/* `geth version` (no PRIVATE_CONFIG). */
+int launch_version_cmd(const struct settings *s, struct launch_cmd *c)
+    __attribute__((warn_unused_result));
+/* `geth --datadir DATA_DIR/dd init DATA_DIR/genesis.json` (no
+ * PRIVATE_CONFIG). */
+int launch_init_cmd(const struct settings *s, struct launch_cmd *c)
+    __attribute__((warn_unused_result));
+/* The TM: `tessera -configfile DATA_DIR/tessera-config.json TM_ARGS` or
+ * `constellation-node DATA_DIR/tm.conf TM_ARGS`. -EINVAL for none/auto. */
+int launch_tm_cmd(const struct settings *s, struct launch_cmd *c)
+    __attribute__((warn_unused_result));
+/* geth itself, flags for the detected version, env PRIVATE_CONFIG. */
+int launch_geth_cmd(const struct settings *s, const struct geth_version *v,
+    struct launch_cmd *c) __attribute__((warn_unused_result));
+/* The TM binary and the child name used in logs ("tessera",
+ * "constellation"). */
+const char *launch_tm_bin(const struct settings *s);
+const char *launch_tm_name(const struct settings *s);
+/*
+ * A child's environment: base without PRIVATE_CONFIG and CLUSTER_SECRET
+ * (children never see the secret), plus add if not NULL or "". out holds max
+ * pointers including the final NULL; -E2BIG if too small.
+ */
+int launch_child_env(char *const *base, const char *add, char **out,
+    size_t max) __attribute__((warn_unused_result));
 
 #endif
