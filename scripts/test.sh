@@ -25,34 +25,15 @@ want() {
 	return 1
 }
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-
-# --- dependencies ----------------------------------------------------------
+# --- dependencies (scripts/deps.sh installs what is missing) -------------
 install_deps() {
-	local pkgs=(build-essential cmake pkg-config libsodium-dev
-		libsecp256k1-dev libcjson-dev libssl-dev libmicrohttpd-dev
-		libcurl4-openssl-dev libcmocka-dev iproute2 procps util-linux
-		psmisc curl)
-	want fuzz && pkgs+=(clang libclang-rt-14-dev)
-	want cluster && pkgs+=(wrk)
-	want helm && pkgs+=(golang-go golang-github-masterminds-sprig-dev)
-	want e2e && pkgs+=(docker.io docker-compose debootstrap)
-	local missing=()
-	local p
-	for p in "${pkgs[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q 'install ok installed' || missing+=("$p")
-	done
-	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-		{ want interop || want helm; } && missing+=(nodejs npm)
-	fi
-	if [ ${#missing[@]} -gt 0 ]; then
-		say "installing: ${missing[*]}"
-		as_root apt-get update -qq || return 1
-		DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq \
-			--no-install-recommends "${missing[@]}" >/dev/null ||
-			return 1
-	fi
+	local groups=(build)
+	want fuzz && groups+=(fuzz)
+	want cluster && groups+=(cluster)
+	{ want interop || want helm; } && groups+=(node)
+	want helm && groups+=(helm)
+	want e2e && groups+=(e2e)
+	"$root/scripts/deps.sh" "${groups[@]}"
 }
 
 # --- suites ----------------------------------------------------------------

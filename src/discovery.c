@@ -420,6 +420,7 @@ fail:
 static void d_check_done(struct discovery *d)
 {
 	struct dpeer *p;
+	char *priv;
 	CURLMsg *m;
 	CURLcode rc;
 	CURL *e;
@@ -433,8 +434,9 @@ static void d_check_done(struct discovery *d)
 			continue;
 		e = m->easy_handle;
 		rc = m->data.result;
-		p = NULL;
-		(void)curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&p);
+		priv = NULL;
+		(void)curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
+		p = (struct dpeer *)(void *)priv;
 		(void)curl_multi_remove_handle(d->multi, e);
 		if (p != NULL)
 			d_finish(p, rc);
@@ -507,7 +509,9 @@ struct discovery *discovery_new(struct evloop *l,
 		p->ordinal = (unsigned)i;
 		p->reason = -1;
 		p->backoff_ms = d->backoff_min;
-		snprintf(p->name, sizeof(p->name), "%s%zu", d->prefix, i);
+		n = snprintf(p->name, sizeof(p->name), "%s%zu", d->prefix, i);
+		if (n < 0 || (size_t)n >= sizeof(p->name))
+			goto fail;
 		n = snprintf(p->host, sizeof(p->host), "%s%s%s", p->name,
 		    domain[0] != '\0' ? "." : "", domain);
 		if (n < 0 || (size_t)n >= sizeof(p->host))
@@ -713,12 +717,16 @@ int discovery_status_json(const struct discovery *d, char *buf, size_t len,
 		if (i == d->self)
 			continue;
 		p = &d->peers[i];
-		rc = d_appendf(buf, len, used,
-		    "%s{\"ordinal\":%u,\"host\":\"%s\",\"state\":\"%s\","
-		    "\"in_flight\":%s,\"attempts\":%u,\"reason\":",
-		    first ? "" : ",", p->ordinal, p->host,
-		    p->found ? "found" : "waiting",
-		    p->in_flight ? "true" : "false", p->attempts);
+		rc = d_appendf(buf, len, used, "%s{\"ordinal\":%u,\"host\":",
+		    first ? "" : ",", p->ordinal);
+		if (rc == 0)
+			rc = d_append_json_str(buf, len, used, p->host);
+		if (rc == 0)
+			rc = d_appendf(buf, len, used,
+			    ",\"state\":\"%s\",\"in_flight\":%s,"
+			    "\"attempts\":%u,\"reason\":",
+			    p->found ? "found" : "waiting",
+			    p->in_flight ? "true" : "false", p->attempts);
 		first = false;
 		if (rc == 0 && p->reason < 0)
 			rc = d_appendf(buf, len, used,

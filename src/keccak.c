@@ -66,7 +66,8 @@ static void keccak_f1600(uint64_t st[25])
 			for (unsigned i = 0; i < 5; i++)
 				bc[i] = st[j + i];
 			for (unsigned i = 0; i < 5; i++)
-				st[j + i] ^= (~bc[(i + 1) % 5]) & bc[(i + 2) % 5];
+				st[j + i] ^=
+				    (~bc[(i + 1) % 5]) & bc[(i + 2) % 5];
 		}
 		/* iota */
 		st[0] ^= round_consts[r];

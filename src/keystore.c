@@ -28,7 +28,7 @@
 #include "peerd/ethkey.h"
 #include "peerd/keccak.h"
 
-#ifdef UNIT_TESTING
+#ifdef PEERD_TESTING
 #define TESTABLE
 #else
 #define TESTABLE static
@@ -231,8 +231,8 @@ static int parse_address(const cJSON *root, uint8_t addr[static 20],
 		len -= 2;
 	}
 	if (encoding_unhex(addr, 20, s, len) != 0) {
-		seterr(err, errlen, "keystore: address: want 40 hex characters: "
-		    "\"%s\"", q);
+		seterr(err, errlen,
+		    "keystore: address: want 40 hex characters: \"%s\"", q);
 		return -EINVAL;
 	}
 	/* geth skips such files: "missing or zero address". */
@@ -322,15 +322,15 @@ static int parse_kdf(const cJSON *crypto, struct ks_file *ks, char *err,
 		if (ret == 0 && strcmp(prf, "hmac-sha256") != 0) {
 			quote(q, sizeof(q), prf);
 			seterr(err, errlen,
-			    "keystore: crypto.kdfparams.prf: unsupported PBKDF2 "
-			    "PRF: \"%s\"",
+			    "keystore: crypto.kdfparams.prf: unsupported "
+			    "PBKDF2 PRF: \"%s\"",
 			    q);
 			ret = -EINVAL;
 		}
 	} else {
 		quote(q, sizeof(q), kdf);
-		seterr(err, errlen, "keystore: crypto.kdf: not supported: \"%s\"",
-		    q);
+		seterr(err, errlen,
+		    "keystore: crypto.kdf: not supported: \"%s\"", q);
 		return -EINVAL;
 	}
 	if (ret != 0)

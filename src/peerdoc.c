@@ -55,22 +55,20 @@ static const char *const member_name[M_COUNT] = {"v", "name", "ordinal",
 static void seterr(char *err, size_t errlen, const char *member,
     const char *what, const char *val, size_t vlen)
 {
-	char q[QUOTE_MAX + 4], head[QUOTE_MAX + 4];
+	char head[40], q[QUOTE_MAX + 4];
 	size_t n = 0;
 
 	if (err == NULL || errlen == 0)
 		return;
 	/* "*" = the document as a whole. */
 	if (strcmp(member, "*") == 0)
-		snprintf(q, sizeof(q), "peerdoc");
+		snprintf(head, sizeof(head), "peerdoc");
 	else
-		snprintf(q, sizeof(q), "peerdoc \"%.24s\"", member);
+		snprintf(head, sizeof(head), "peerdoc \"%.24s\"", member);
 	if (val == NULL) {
-		snprintf(err, errlen, "%s: %s", q, what);
+		snprintf(err, errlen, "%s: %s", head, what);
 		return;
 	}
-	snprintf(head, sizeof(head), "%s", q);
-	n = 0;
 	for (size_t i = 0; i < vlen && n < QUOTE_MAX; i++) {
 		unsigned char c = (unsigned char)val[i];
 

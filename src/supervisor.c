@@ -602,7 +602,7 @@ static void sweep(struct supervisor *s, int sig)
 static void run_acts(struct supervisor *s, const struct supervisor_act *a,
     size_t n)
 {
-	char sn[16], pid[16], msg[160], secs[16];
+	char sn[16], pid[16], msg[256], secs[16];
 
 	for (size_t i = 0; i < n; i++) {
 		const struct supervisor_core_child *ch =

@@ -144,7 +144,8 @@ int tmkey_parse(const char *json, size_t len, uint8_t secret[static 32],
 	if (strcmp(type->valuestring, "unlocked") != 0) {
 		quote(q, sizeof(q), type->valuestring,
 		    strlen(type->valuestring));
-		seterr(err, errlen, "tm.key: type: unknown key type: \"%s\"", q);
+		seterr(err, errlen, "tm.key: type: unknown key type: \"%s\"",
+		    q);
 		goto out;
 	}
 	data = cJSON_GetObjectItemCaseSensitive(root, "data");
@@ -198,13 +199,15 @@ int tmkey_parse_pub(const char *s, size_t len, uint8_t pub[static 32],
 	if (len != ENCODING_B64_32_LEN) {
 		quote(q, sizeof(q), s, len);
 		seterr(err, errlen,
-		    "tm.pub: want exactly %d base64 characters, got %zu: \"%s\"",
+		    "tm.pub: want exactly %d base64 characters, got %zu: "
+		    "\"%s\"",
 		    ENCODING_B64_32_LEN, len, q);
 		return -EINVAL;
 	}
 	if (encoding_unbase64(pub, 32, s, len) != 0) {
 		quote(q, sizeof(q), s, len);
-		seterr(err, errlen, "tm.pub: not base64 of 32 bytes: \"%s\"", q);
+		seterr(err, errlen, "tm.pub: not base64 of 32 bytes: \"%s\"",
+		    q);
 		return -EINVAL;
 	}
 	return 0;

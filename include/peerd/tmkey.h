@@ -18,10 +18,14 @@ int tmkey_generate(uint8_t pub[static 32], uint8_t secret[static 32])
 /* X25519 base-point multiple of secret. */
 int tmkey_public(const uint8_t secret[static 32], uint8_t pub[static 32])
     __attribute__((warn_unused_result));
-/* The unlocked tm.key JSON, NUL-terminated, no newline. */
+/* The unlocked tm.key JSON, NUL-terminated, no newline; -ENOSPC if short. */
 int tmkey_to_json(const uint8_t secret[static 32], char *out, size_t outlen)
     __attribute__((warn_unused_result));
-/* Parses an unlocked tm.key (member order free, trailing whitespace ok). */
+/*
+ * Parses an unlocked tm.key (member order free, trailing whitespace ok).
+ * Returns 0, -EINVAL (malformed) or -ENOTSUP (a locked "argon2sbox" key),
+ * with a reason in err; secret is zeroed on failure.
+ */
 int tmkey_parse(const char *json, size_t len, uint8_t secret[static 32],
     char *err, size_t errlen) __attribute__((warn_unused_result));
 /* Parses tm.pub: exactly 44 base64 chars (no newline). */

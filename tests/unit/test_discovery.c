@@ -1,3 +1,742 @@
-/* discovery tests: being written */
-int main(void);
-int main(void) { return 1; }
+/*
+ * discovery against fake peers: real http_server instances (and raw
+ * sockets) on ephemeral 127.0.0.1 ports, reached through CONNECT_TO, all on
+ * one evloop in this thread. Documents are real: signed by peerdoc_sign and
+ * checked by peerdoc_parse.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+
+#include "peerd/discovery.h"
+#include "peerd/encoding.h"
+#include "peerd/ethkey.h"
+#include "peerd/evloop.h"
+#include "peerd/http_server.h"
+#include "peerd/peerdoc.h"
+
+/* Ceiling for any wait: only reached when something is broken. */
+#define WAIT_MAX_MS 10000
+#define MAXPEERS 4
+
+static const uint8_t secret[] = "correct horse battery staple";
+
+enum mode {
+	SERVE_VALID,
+	SERVE_GARBAGE_THEN_VALID, /* garbage, wrong ordinal, wrong mac */
+	SERVE_503_THEN_VALID,
+	SERVE_TOOBIG,
+};
+
+struct fake {
+	struct http_server *srv;
+	enum mode mode;
+	unsigned ordinal;
+	unsigned requests;
+	int last_from;
+	bool with_secret;
+};
+
+struct world {
+	struct evloop *loop;
+	struct discovery *d;
+	struct fake fakes[MAXPEERS];
+	unsigned found[MAXPEERS];
+	unsigned found_total;
+	char found_name[MAXPEERS][64];
+	unsigned done;
+	unsigned errors[MAXPEERS][DISCOVERY_REASONS];
+	char connect_to[MAXPEERS][64];
+	const char *ct[MAXPEERS + 1];
+	int raw_fd; /* a listener that never accepts */
+	int late_port;
+	bool cancel_in_found;
+};
+
+/* ---- documents ---- */
+
+static void make_doc(unsigned ordinal, const uint8_t *sec, size_t seclen,
+    char *json, size_t jsonlen)
+{
+	uint8_t key[32], pub[64], addr[20], tm[32];
+	struct peerdoc doc;
+	size_t written;
+
+	memset(key, (int)(ordinal + 1), sizeof(key));
+	memset(tm, (int)(ordinal + 0x40), sizeof(tm));
+	assert_int_equal(ethkey_pubkey(key, pub), 0);
+	ethkey_address(pub, addr);
+
+	memset(&doc, 0, sizeof(doc));
+	doc.ordinal = ordinal;
+	snprintf(doc.name, sizeof(doc.name), "quorum-%u", ordinal);
+	snprintf(doc.host, sizeof(doc.host), "quorum-%u", ordinal);
+	snprintf(doc.ip, sizeof(doc.ip), "127.0.0.1");
+	encoding_hex(doc.node_id, pub, sizeof(pub));
+	ethkey_checksum_hex(addr, doc.account);
+	encoding_base64(doc.tm_pub, sizeof(doc.tm_pub), tm, sizeof(tm));
+	doc.p2p_port = 30303;
+	doc.raft_port = 50400;
+	snprintf(doc.enode, sizeof(doc.enode),
+	    "enode://%s@127.0.0.1:30303?discport=0&raftport=50400",
+	    doc.node_id);
+	snprintf(doc.tm_url, sizeof(doc.tm_url), "http://127.0.0.1:9000/");
+	assert_int_equal(peerdoc_sign(&doc, key, sec, seclen), 0);
+	assert_int_equal(peerdoc_to_json(&doc, json, jsonlen, &written), 0);
+	assert_true(written < jsonlen);
+}
+
+/* ---- fake peers ---- */
+
+static int fake_handler(void *arg, const char *path, int from,
+    struct http_response *resp)
+{
+	struct fake *f = arg;
+	char json[PEERDOC_MAX];
+	const uint8_t wrong[] = "wrong";
+	unsigned n = ++f->requests;
+	const uint8_t *sec = f->with_secret ? secret : NULL;
+	size_t seclen = f->with_secret ? sizeof(secret) - 1 : 0;
+
+	assert_string_equal(path, "/env.json");
+	f->last_from = from;
+	switch (f->mode) {
+	case SERVE_GARBAGE_THEN_VALID:
+		if (n == 1) {
+			resp->body = strdup("{\"v\":1, \"name\":\"\\\"oops");
+			resp->len = strlen(resp->body);
+			return 0;
+		}
+		if (n == 2) /* a valid document, of another node */
+			make_doc(f->ordinal + 1, sec, seclen, json,
+			    sizeof(json));
+		else if (n == 3 && sec != NULL) /* MACed under another secret */
+			make_doc(f->ordinal, wrong, sizeof(wrong) - 1, json,
+			    sizeof(json));
+		else
+			make_doc(f->ordinal, sec, seclen, json, sizeof(json));
+		break;
+	case SERVE_503_THEN_VALID:
+		if (n == 1) {
+			resp->code = 503;
+			resp->body = strdup("starting\n");
+			resp->len = strlen(resp->body);
+			return 0;
+		}
+		make_doc(f->ordinal, sec, seclen, json, sizeof(json));
+		break;
+	case SERVE_TOOBIG:
+		resp->len = PEERDOC_MAX + 100;
+		resp->body = malloc(resp->len);
+		memset(resp->body, ' ', resp->len);
+		return 0;
+	case SERVE_VALID:
+	default:
+		make_doc(f->ordinal, sec, seclen, json, sizeof(json));
+		break;
+	}
+	resp->content_type = "application/json";
+	resp->body = strdup(json);
+	resp->len = strlen(json);
+	return 0;
+}
+
+static const char *const fake_paths[] = {"/env.json", NULL};
+
+static void fake_start(struct world *w, unsigned i, enum mode mode,
+    uint16_t port, bool with_secret)
+{
+	struct http_server_config cfg = {
+	    .bind_addr = "127.0.0.1", .port = port, .paths = fake_paths};
+	struct fake *f = &w->fakes[i];
+
+	f->mode = mode;
+	f->ordinal = i;
+	f->last_from = -2;
+	f->with_secret = with_secret;
+	f->srv = http_server_new(w->loop, &cfg, fake_handler, f);
+	assert_non_null(f->srv);
+}
+
+/* A port nobody listens on (yet): bind, read it back, close. */
+static uint16_t free_port(void)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+/* A listener that completes handshakes (kernel) but never answers. */
+static uint16_t mute_listener(struct world *w)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 64), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	w->raw_fd = fd;
+	return ntohs(sin.sin_port);
+}
+
+static void map_peer(struct world *w, unsigned i, uint16_t port)
+{
+	snprintf(w->connect_to[i], sizeof(w->connect_to[i]),
+	    "quorum-%u:80:127.0.0.1:%u", i, (unsigned)port);
+	w->ct[i] = w->connect_to[i];
+}
+
+/* ---- discovery callbacks ---- */
+
+static void on_found(void *arg, const struct peerdoc *doc)
+{
+	struct world *w = arg;
+
+	assert_true(doc->ordinal < MAXPEERS);
+	w->found[doc->ordinal]++;
+	w->found_total++;
+	snprintf(w->found_name[doc->ordinal], sizeof(w->found_name[0]), "%s",
+	    doc->name);
+	if (w->cancel_in_found)
+		discovery_cancel(w->d);
+}
+
+static void on_done(void *arg)
+{
+	struct world *w = arg;
+
+	w->done++;
+}
+
+static void on_error(void *arg, unsigned ordinal, enum discovery_reason r,
+    const char *msg)
+{
+	struct world *w = arg;
+
+	assert_true(ordinal < MAXPEERS);
+	assert_true((unsigned)r < DISCOVERY_REASONS);
+	assert_non_null(msg);
+	assert_true(msg[0] != '\0');
+	w->errors[ordinal][r]++;
+}
+
+static struct world *world_new(void)
+{
+	struct world *w = calloc(1, sizeof(*w));
+
+	assert_non_null(w);
+	w->loop = evloop_new();
+	assert_non_null(w->loop);
+	w->raw_fd = -1;
+	return w;
+}
+
+static void world_free(struct world *w)
+{
+	unsigned i;
+
+	discovery_free(w->d);
+	for (i = 0; i < MAXPEERS; i++)
+		http_server_free(w->fakes[i].srv);
+	if (w->raw_fd >= 0)
+		close(w->raw_fd);
+	evloop_free(w->loop);
+	free(w);
+}
+
+static void discovery_make(struct world *w, unsigned n, unsigned self,
+    const struct discovery_config *extra)
+{
+	struct discovery_config cfg = {
+	    .prefix = "quorum-",
+	    .domain = "",
+	    .port = 80,
+	    .n = n,
+	    .self = self,
+	    .backoff_min_ms = 20,
+	    .backoff_max_ms = 100,
+	    .timeout_ms = 2000,
+	    .on_error = on_error,
+	    .connect_to = w->ct,
+	};
+
+	if (extra != NULL) {
+		cfg.secret = extra->secret;
+		cfg.secretlen = extra->secretlen;
+		if (extra->backoff_min_ms)
+			cfg.backoff_min_ms = extra->backoff_min_ms;
+		if (extra->backoff_max_ms)
+			cfg.backoff_max_ms = extra->backoff_max_ms;
+		if (extra->timeout_ms)
+			cfg.timeout_ms = extra->timeout_ms;
+	}
+	w->d = discovery_new(w->loop, &cfg, on_found, on_done, w);
+	assert_non_null(w->d);
+}
+
+/* Runs the loop until *flag reaches want (or the ceiling). */
+static void run_until(struct world *w, const unsigned *flag, unsigned want)
+{
+	uint64_t end = evloop_now() + WAIT_MAX_MS;
+
+	while (*flag < want && evloop_now() < end)
+		assert_int_equal(evloop_run_once(w->loop, 50), 0);
+	assert_int_equal(*flag, want);
+}
+
+static void run_for(struct world *w, unsigned ms)
+{
+	uint64_t end = evloop_now() + ms;
+
+	while (evloop_now() < end)
+		assert_int_equal(evloop_run_once(w->loop, 10), 0);
+}
+
+static cJSON *status_of(struct world *w)
+{
+	char buf[8192];
+	size_t used = 0;
+	cJSON *j;
+
+	assert_int_equal(discovery_status_json(w->d, buf, sizeof(buf), &used),
+	    0);
+	assert_int_equal(used, strlen(buf));
+	j = cJSON_Parse(buf);
+	assert_non_null(j);
+	assert_true(cJSON_IsArray(j));
+	return j;
+}
+
+static cJSON *status_peer(cJSON *arr, unsigned ordinal)
+{
+	cJSON *it;
+
+	cJSON_ArrayForEach(it, arr)
+	{
+		cJSON *o = cJSON_GetObjectItemCaseSensitive(it, "ordinal");
+
+		if (cJSON_IsNumber(o) && o->valueint == (int)ordinal)
+			return it;
+	}
+	fail_msg("peer %u not in status", ordinal);
+	return NULL;
+}
+
+static const char *jstr(cJSON *o, const char *k)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int jint(cJSON *o, const char *k)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	assert_true(cJSON_IsNumber(v));
+	return v->valueint;
+}
+
+static unsigned long metric(struct discovery *d, const char *name)
+{
+	char buf[4096], *p;
+	size_t used = 0;
+
+	assert_int_equal(discovery_metrics(d, buf, sizeof(buf), &used), 0);
+	p = strstr(buf, name);
+	assert_non_null(p);
+	assert_true(p == buf || p[-1] == '\n');
+	p += strlen(name);
+	assert_true(*p == ' ');
+	return strtoul(p + 1, NULL, 10);
+}
+
+/* ---- tests ---- */
+
+static void start_late_peer(void *arg)
+{
+	struct world *w = arg;
+
+	fake_start(w, 1, SERVE_VALID, (uint16_t)w->late_port, true);
+}
+
+/*
+ * self 0; peer 1 comes up late (refused first), peer 2 serves garbage, a
+ * document of another node and one MACed under another secret before its
+ * own; peer 3 answers at once.
+ */
+static void test_finds_every_peer_once(void **state)
+{
+	struct world *w = world_new();
+	struct discovery_config extra = {
+	    .secret = secret, .secretlen = sizeof(secret) - 1};
+	char line[256];
+	cJSON *st, *p;
+	unsigned i, req[MAXPEERS];
+
+	(void)state;
+	w->late_port = free_port();
+	map_peer(w, 1, (uint16_t)w->late_port);
+	fake_start(w, 2, SERVE_GARBAGE_THEN_VALID, 0, true);
+	map_peer(w, 2, http_server_port(w->fakes[2].srv));
+	fake_start(w, 3, SERVE_VALID, 0, true);
+	map_peer(w, 3, http_server_port(w->fakes[3].srv));
+	discovery_make(w, 4, 0, &extra);
+	assert_true(evloop_timer(w->loop, evloop_now() + 300, start_late_peer,
+			w) > 0);
+
+	assert_int_equal(discovery_start(w->d), 0);
+	assert_int_equal(discovery_start(w->d), -EALREADY);
+	discovery_progress(w->d, line, sizeof(line));
+	assert_string_equal(line,
+	    "discovered 1/4, waiting for quorum-1, quorum-2, quorum-3");
+	run_until(w, &w->done, 1);
+
+	for (i = 1; i < 4; i++) {
+		assert_int_equal(w->found[i], 1);
+		assert_int_equal(w->fakes[i].last_from, 0); /* the hello */
+	}
+	assert_string_equal(w->found_name[2], "quorum-2");
+	assert_int_equal(w->found[0], 0);
+	assert_int_equal(discovery_found_count(w->d), 3);
+	assert_int_equal(w->fakes[2].requests, 4);
+	assert_int_equal(w->fakes[3].requests, 1);
+
+	/* Each reason reported once per peer, however often it happened. */
+	assert_int_equal(w->errors[1][DISCOVERY_REFUSED], 1);
+	assert_int_equal(w->errors[2][DISCOVERY_INVALID], 1);
+	assert_int_equal(w->errors[3][DISCOVERY_INVALID], 0);
+	assert_true(metric(w->d,
+			"peerd_discovery_errors_total{reason=\"refused\"}") >=
+		    1);
+	assert_int_equal(
+	    metric(w->d, "peerd_discovery_errors_total{reason=\"invalid\"}"),
+	    3);
+	assert_int_equal(
+	    metric(w->d, "peerd_discovery_peers{state=\"found\"}"), 3);
+	assert_int_equal(
+	    metric(w->d, "peerd_discovery_peers{state=\"waiting\"}"), 0);
+
+	/* Found peers are not polled again; done does not fire twice. */
+	for (i = 1; i < 4; i++)
+		req[i] = w->fakes[i].requests;
+	run_for(w, 300);
+	for (i = 1; i < 4; i++) {
+		assert_int_equal(w->fakes[i].requests, req[i]);
+		assert_int_equal(w->found[i], 1);
+	}
+	assert_int_equal(w->done, 1);
+
+	st = status_of(w);
+	assert_int_equal(cJSON_GetArraySize(st), 3);
+	for (i = 1; i < 4; i++) {
+		p = status_peer(st, i);
+		assert_string_equal(jstr(p, "state"), "found");
+		assert_true(jint(p, "attempts") >= 1);
+	}
+	p = status_peer(st, 2);
+	assert_int_equal(jint(p, "attempts"), 4);
+	assert_string_equal(jstr(p, "reason"), "invalid");
+	assert_string_equal(jstr(p, "host"), "quorum-2");
+	assert_true(cJSON_IsNull(
+	    cJSON_GetObjectItemCaseSensitive(status_peer(st, 3), "reason")));
+	cJSON_Delete(st);
+
+	discovery_progress(w->d, line, sizeof(line));
+	assert_string_equal(line, "discovered 4/4");
+	world_free(w);
+}
+
+/* A peer that never answers keeps done() from firing. */
+static void test_silent_peer_blocks_done(void **state)
+{
+	struct world *w = world_new();
+	struct discovery_config extra = {.timeout_ms = 100};
+	char line[256];
+	cJSON *st, *p;
+
+	(void)state;
+	fake_start(w, 0, SERVE_VALID, 0, false);
+	map_peer(w, 0, http_server_port(w->fakes[0].srv));
+	map_peer(w, 2, mute_listener(w));
+	discovery_make(w, 3, 1, &extra);
+	assert_int_equal(discovery_start(w->d), 0);
+	run_until(w, &w->errors[2][DISCOVERY_TIMEOUT], 1);
+	run_for(w, 300);
+
+	assert_int_equal(w->found[0], 1);
+	assert_int_equal(w->fakes[0].last_from, 1);
+	assert_int_equal(w->done, 0);
+	assert_int_equal(discovery_found_count(w->d), 1);
+	assert_int_equal(w->errors[2][DISCOVERY_TIMEOUT], 1);
+
+	st = status_of(w);
+	assert_int_equal(cJSON_GetArraySize(st), 2);
+	p = status_peer(st, 2);
+	assert_string_equal(jstr(p, "state"), "waiting");
+	assert_true(jint(p, "attempts") > 1);
+	assert_string_equal(jstr(p, "reason"), "timeout");
+	assert_non_null(jstr(p, "last_error"));
+	assert_string_equal(jstr(status_peer(st, 0), "state"), "found");
+	cJSON_Delete(st);
+	assert_true(metric(w->d,
+			"peerd_discovery_errors_total{reason=\"timeout\"}") >=
+		    2);
+	assert_int_equal(
+	    metric(w->d, "peerd_discovery_peers{state=\"waiting\"}"), 1);
+
+	discovery_progress(w->d, line, sizeof(line));
+	assert_string_equal(line, "discovered 2/3, waiting for quorum-2");
+	world_free(w);
+}
+
+/*
+ * The backoff is a minute: only the hello can explain a second request
+ * within the test's ceiling.
+ */
+static void test_hello_polls_now(void **state)
+{
+	struct world *w = world_new();
+	struct discovery_config extra = {
+	    .backoff_min_ms = 60000, .backoff_max_ms = 60000};
+	cJSON *st;
+
+	(void)state;
+	fake_start(w, 1, SERVE_503_THEN_VALID, 0, false);
+	map_peer(w, 1, http_server_port(w->fakes[1].srv));
+	discovery_make(w, 2, 0, &extra);
+
+	discovery_hello(w->d, 1); /* before start: ignored */
+	assert_int_equal(discovery_start(w->d), 0);
+	run_until(w, &w->errors[1][DISCOVERY_HTTP], 1);
+	run_for(w, 100);
+	assert_int_equal(w->fakes[1].requests, 1);
+	assert_int_equal(w->found[1], 0);
+
+	discovery_hello(w->d, 0);  /* self: ignored */
+	discovery_hello(w->d, 7);  /* out of range: ignored */
+	discovery_hello(w->d, 1);
+	discovery_hello(w->d, 1); /* already in flight: no second request */
+	run_until(w, &w->done, 1);
+	assert_int_equal(w->found[1], 1);
+	assert_int_equal(w->fakes[1].requests, 2);
+
+	st = status_of(w);
+	assert_int_equal(jint(status_peer(st, 1), "attempts"), 2);
+	assert_string_equal(jstr(status_peer(st, 1), "last_error"), "HTTP 503");
+	cJSON_Delete(st);
+
+	discovery_hello(w->d, 1); /* found: ignored */
+	run_for(w, 100);
+	assert_int_equal(w->fakes[1].requests, 2);
+	world_free(w);
+}
+
+static void test_oversized_answer_is_toobig(void **state)
+{
+	struct world *w = world_new();
+	unsigned req;
+	cJSON *st;
+
+	(void)state;
+	fake_start(w, 1, SERVE_TOOBIG, 0, false);
+	map_peer(w, 1, http_server_port(w->fakes[1].srv));
+	discovery_make(w, 2, 0, NULL);
+	assert_int_equal(discovery_start(w->d), 0);
+	run_until(w, &w->errors[1][DISCOVERY_TOOBIG], 1);
+	assert_int_equal(w->errors[1][DISCOVERY_INVALID], 0);
+	assert_int_equal(w->found[1], 0);
+	st = status_of(w);
+	assert_string_equal(jstr(status_peer(st, 1), "reason"), "toobig");
+	cJSON_Delete(st);
+
+	/* Cancel: no request, no callback after it. */
+	discovery_cancel(w->d);
+	req = w->fakes[1].requests;
+	run_for(w, 300);
+	assert_int_equal(w->fakes[1].requests, req);
+	assert_int_equal(w->done, 0);
+	discovery_hello(w->d, 1);
+	run_for(w, 100);
+	assert_int_equal(w->fakes[1].requests, req);
+	world_free(w);
+}
+
+/* Without the connection's Content-Length only the write cap stops it. */
+static void serve_unsized(void *arg, int fd, uint32_t revents)
+{
+	struct world *w = arg;
+	static char big[PEERDOC_MAX * 2];
+	const char hdr[] = "HTTP/1.0 200 OK\r\nContent-Type: "
+			   "application/json\r\n\r\n";
+	int c;
+
+	(void)revents;
+	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0)
+		return;
+	memset(big, 'x', sizeof(big));
+	/* Loopback buffers hold this at once; a short write just ends it. */
+	(void)send(c, hdr, sizeof(hdr) - 1, MSG_NOSIGNAL);
+	(void)send(c, big, sizeof(big), MSG_NOSIGNAL);
+	close(c);
+	w->fakes[1].requests++;
+}
+
+static void test_unsized_oversized_answer_is_toobig(void **state)
+{
+	struct world *w = world_new();
+
+	(void)state;
+	map_peer(w, 1, mute_listener(w));
+	assert_int_equal(evloop_watch(w->loop, w->raw_fd, EPOLLIN,
+			     serve_unsized, w),
+	    0);
+	discovery_make(w, 2, 0, NULL);
+	assert_int_equal(discovery_start(w->d), 0);
+	run_until(w, &w->errors[1][DISCOVERY_TOOBIG], 1);
+	assert_int_equal(w->found[1], 0);
+	discovery_free(w->d);
+	w->d = NULL;
+	evloop_unwatch(w->loop, w->raw_fd);
+	world_free(w);
+}
+
+static void test_cancel_inside_found(void **state)
+{
+	struct world *w = world_new();
+
+	(void)state;
+	fake_start(w, 1, SERVE_VALID, 0, false);
+	map_peer(w, 1, http_server_port(w->fakes[1].srv));
+	fake_start(w, 2, SERVE_VALID, 0, false);
+	map_peer(w, 2, http_server_port(w->fakes[2].srv));
+	w->cancel_in_found = true;
+	discovery_make(w, 3, 0, NULL);
+	assert_int_equal(discovery_start(w->d), 0);
+	run_until(w, &w->found_total, 1);
+	/* Whichever came first cancelled the other. */
+	run_for(w, 200);
+	assert_int_equal(w->found_total, 1);
+	assert_int_equal(w->found[1] + w->found[2], 1);
+	assert_int_equal(w->done, 0);
+	world_free(w);
+}
+
+static void test_alone_done_from_loop(void **state)
+{
+	struct world *w = world_new();
+	char line[64];
+
+	(void)state;
+	discovery_make(w, 1, 0, NULL);
+	assert_int_equal(discovery_start(w->d), 0);
+	assert_int_equal(w->done, 0); /* not synchronously */
+	assert_int_equal(evloop_run_once(w->loop, 1000), 0);
+	assert_int_equal(w->done, 1);
+	discovery_progress(w->d, line, sizeof(line));
+	assert_string_equal(line, "discovered 1/1");
+	world_free(w);
+}
+
+static void test_bad_config(void **state)
+{
+	struct evloop *l = evloop_new();
+	struct discovery_config cfg = {
+	    .prefix = "quorum-", .port = 80, .n = 3, .self = 3};
+	char longdom[300];
+
+	(void)state;
+	assert_non_null(l);
+	errno = 0;
+	assert_null(discovery_new(l, &cfg, on_found, on_done, NULL));
+	assert_int_equal(errno, EINVAL);
+	cfg.self = 0;
+	cfg.port = 0;
+	assert_null(discovery_new(l, &cfg, on_found, on_done, NULL));
+	cfg.port = 80;
+	cfg.n = 1025;
+	assert_null(discovery_new(l, &cfg, on_found, on_done, NULL));
+	cfg.n = 3;
+	memset(longdom, 'a', sizeof(longdom) - 1);
+	longdom[sizeof(longdom) - 1] = '\0';
+	cfg.domain = longdom;
+	assert_null(discovery_new(l, &cfg, on_found, on_done, NULL));
+	assert_int_equal(errno, EINVAL);
+	cfg.domain = "ns.svc";
+	cfg.backoff_min_ms = 500;
+	cfg.backoff_max_ms = 100;
+	assert_null(discovery_new(l, &cfg, on_found, on_done, NULL));
+	discovery_free(NULL);
+	evloop_free(l);
+}
+
+static void test_progress_truncates(void **state)
+{
+	struct evloop *l = evloop_new();
+	struct discovery_config cfg = {
+	    .prefix = "quorum-", .port = 80, .n = 100, .self = 0};
+	struct discovery *d;
+	char line[80];
+
+	(void)state;
+	d = discovery_new(l, &cfg, on_found, on_done, NULL);
+	assert_non_null(d);
+	discovery_progress(d, line, sizeof(line));
+	assert_true(strlen(line) < sizeof(line));
+	assert_true(strncmp(line,
+			"discovered 1/100, waiting for quorum-1, quorum-2", 48) ==
+		    0);
+	assert_non_null(strstr(line, " more)"));
+	discovery_free(d);
+	evloop_free(l);
+}
+
+static void test_reason_names(void **state)
+{
+	(void)state;
+	assert_string_equal(discovery_reason_name(DISCOVERY_DNS), "dns");
+	assert_string_equal(discovery_reason_name(DISCOVERY_TOOBIG), "toobig");
+	assert_string_equal(discovery_reason_name(DISCOVERY_REASONS), "other");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_finds_every_peer_once),
+	    cmocka_unit_test(test_silent_peer_blocks_done),
+	    cmocka_unit_test(test_hello_polls_now),
+	    cmocka_unit_test(test_oversized_answer_is_toobig),
+	    cmocka_unit_test(test_unsized_oversized_answer_is_toobig),
+	    cmocka_unit_test(test_cancel_inside_found),
+	    cmocka_unit_test(test_alone_done_from_loop),
+	    cmocka_unit_test(test_bad_config),
+	    cmocka_unit_test(test_progress_truncates),
+	    cmocka_unit_test(test_reason_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

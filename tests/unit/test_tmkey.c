@@ -60,8 +60,9 @@ static void test_known_pairs(void **state)
 static void test_tm1_file_exact(void **state)
 {
 	static const char tm1_key[] =
-	    "{\"data\":{\"bytes\":\"Wl+xSyXVuuqzpvznOS7dOobhcn4C5auxkFRi7yLtgtA="
-	    "\"},\"type\":\"unlocked\"}";
+	    "{\"data\":{\"bytes\":"
+	    "\"Wl+xSyXVuuqzpvznOS7dOobhcn4C5auxkFRi7yLtgtA=\"},"
+	    "\"type\":\"unlocked\"}";
 	uint8_t secret[32];
 	char json[TMKEY_JSON_MAX], err[256];
 
@@ -130,7 +131,8 @@ static void test_to_json_short_buffer(void **state)
 
 static void test_pub_strict(void **state)
 {
-	static const char good[] = "BULeR8JyUWhiuuCMU/HLA0Q5pzkYT+cHII3ZKBey3Bo=";
+	static const char good[] =
+	    "BULeR8JyUWhiuuCMU/HLA0Q5pzkYT+cHII3ZKBey3Bo=";
 	uint8_t pub[32];
 	char buf[64], err[256];
 
@@ -202,41 +204,40 @@ static void assert_parse_fails(const char *json, const char *needle)
 		assert_int_equal(secret[i], 0);
 }
 
+#define TM1_B64 "Wl+xSyXVuuqzpvznOS7dOobhcn4C5auxkFRi7yLtgtA="
+#define UNLOCKED_WITH(b) "{\"type\":\"unlocked\",\"data\":{\"bytes\":" b "}}"
+
 static void test_parse_errors(void **state)
 {
 	(void)state;
 	assert_parse_fails("", "not valid JSON");
 	assert_parse_fails("{\"data\":", "not valid JSON");
 	assert_parse_fails("[]", "not a JSON object");
-	assert_parse_fails("{\"data\":{\"bytes\":\"Wl+xSyXVuuqzpvznOS7dOobhcn4C5"
-			   "auxkFRi7yLtgtA=\"}}",
+	assert_parse_fails("{\"data\":{\"bytes\":\"" TM1_B64 "\"}}",
 	    "tm.key: type");
-	assert_parse_fails("{\"data\":{\"bytes\":\"Wl+xSyXVuuqzpvznOS7dOobhcn4C5"
-			   "auxkFRi7yLtgtA=\"},\"type\":\"vault\"}",
+	assert_parse_fails(
+	    "{\"data\":{\"bytes\":\"" TM1_B64 "\"},\"type\":\"vault\"}",
 	    "\"vault\"");
 	assert_parse_fails("{\"type\":\"unlocked\"}", "tm.key: data");
 	assert_parse_fails("{\"type\":\"unlocked\",\"data\":\"x\"}",
 	    "tm.key: data");
 	assert_parse_fails("{\"type\":\"unlocked\",\"data\":{}}",
 	    "tm.key: data.bytes");
-	assert_parse_fails("{\"type\":\"unlocked\",\"data\":{\"bytes\":7}}",
-	    "tm.key: data.bytes");
+	assert_parse_fails(UNLOCKED_WITH("7"), "tm.key: data.bytes");
 	/* 31-byte key; missing padding; trailing newline inside the value. */
-	assert_parse_fails("{\"type\":\"unlocked\",\"data\":{\"bytes\":"
-			   "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\"}}",
+	assert_parse_fails(
+	    UNLOCKED_WITH("\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\""),
 	    "tm.key: data.bytes");
-	assert_parse_fails("{\"type\":\"unlocked\",\"data\":{\"bytes\":"
-			   "\"Wl+xSyXVuuqzpvznOS7dOobhcn4C5auxkFRi7yLtgtA\"}}",
+	assert_parse_fails(
+	    UNLOCKED_WITH("\"Wl+xSyXVuuqzpvznOS7dOobhcn4C5auxkFRi7yLtgtA\""),
 	    "tm.key: data.bytes");
-	assert_parse_fails("{\"type\":\"unlocked\",\"data\":{\"bytes\":"
-			   "\"Wl+xSyXVuuqzpvznOS7dOobhcn4C5auxkFRi7yLtgtA=\\n\"}}",
+	assert_parse_fails(UNLOCKED_WITH("\"" TM1_B64 "\\n\""),
 	    "tm.key: data.bytes");
 	/* Member names are case-sensitive (Aeson, Jackson). */
-	assert_parse_fails("{\"Type\":\"unlocked\",\"data\":{\"bytes\":"
-			   "\"Wl+xSyXVuuqzpvznOS7dOobhcn4C5auxkFRi7yLtgtA=\"}}",
+	assert_parse_fails(
+	    "{\"Type\":\"unlocked\",\"data\":{\"bytes\":\"" TM1_B64 "\"}}",
 	    "tm.key: type");
-	assert_parse_fails("{\"type\":\"unlocked\",\"data\":{\"bytes\":"
-			   "\"Wl+xSyXVuuqzpvznOS7dOobhcn4C5auxkFRi7yLtgtA=\"}} x",
+	assert_parse_fails(UNLOCKED_WITH("\"" TM1_B64 "\"") " x",
 	    "trailing data");
 }
 
