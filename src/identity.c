@@ -58,11 +58,14 @@ static int make_paths(const struct settings *s, struct paths *p)
 static int parse_nodekey(const char *buf, size_t len, uint8_t key[32],
     char *why, size_t whylen)
 {
-	size_t i;
+	size_t i, run = 0;
 
-	if (len < 64) {
-		snprintf(why, whylen, "too short (%zu bytes), want 64 hex "
-		    "characters", len);
+	/* Like geth: the key is the run of bytes up to the first < '!'. */
+	while (run < len && run < 64 && (unsigned char)buf[run] >= '!')
+		run++;
+	if (run < 64) {
+		snprintf(why, whylen, "too short (%zu characters), want 64 hex "
+		    "characters", run);
 		return -EINVAL;
 	}
 	if (len > 66) {

@@ -201,7 +201,7 @@ static void test_corrupt_nodekey(void **state)
 	    {"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde",
 		"too short"},
 	    {"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\n",
-		"unexpected byte"},
+		"too short"},
 	    {"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeX",
 		"not 64 hex"},
 	    {"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdefX",

@@ -1,0 +1,3 @@
+#ifndef FAKE_COMMON_H
+#define FAKE_COMMON_H
+#endif
