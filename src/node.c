@@ -423,14 +423,17 @@ static void on_done(void *arg)
 static void on_stop(void *arg, int signo)
 {
 	struct node *n = arg;
+	int code = 128 + signo;
 
-	log_event(LOG_INFO, "stop requested", "signal", sigabbrev_np(signo),
-	    "phase", phase_names[n->phase], NULL);
+	/* The supervisor has logged the request; stop what runs here. */
 	if (n->phase == PHASE_DISCOVERING && n->disc != NULL)
 		discovery_cancel(n->disc);
+	/* LAUNCH=no with the configs written: a stop is a clean end. */
+	if (n->configured && !n->s->launch)
+		code = 0;
 	n->phase = PHASE_STOPPING;
 	n->ready = false;
-	supervisor_shutdown(n->sup, 128 + signo);
+	supervisor_shutdown(n->sup, code);
 }
 
 static void on_child_exit(void *arg, const char *name, int code, bool expected)

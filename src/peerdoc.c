@@ -602,8 +602,8 @@ static int take_member(const cJSON *it, enum member m, struct peerdoc *d,
 
 	switch (m) {
 	case M_V:
-		ret = take_uint(it, m, PEERDOC_VERSION, PEERDOC_VERSION, &u, err,
-		    errlen);
+		ret = take_uint(it, m, PEERDOC_VERSION, PEERDOC_VERSION, &u,
+		    err, errlen);
 		break;
 	case M_NAME:
 		return take_str(it, m, d->name, sizeof(d->name), err, errlen);

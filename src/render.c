@@ -179,8 +179,8 @@ static void node_list(struct out *o, const struct settings *s,
 		char addr[300];
 
 		addr_of(s, peer[i], addr, sizeof(addr));
-		out_printf(o, "  \"enode://%s@%s:%u?discport=0", peer[i]->node_id,
-		    addr, (unsigned)peer[i]->p2p_port);
+		out_printf(o, "  \"enode://%s@%s:%u?discport=0",
+		    peer[i]->node_id, addr, (unsigned)peer[i]->p2p_port);
 		if (s->consensus == CONSENSUS_RAFT)
 			out_printf(o, "&raftport=%u",
 			    (unsigned)peer[i]->raft_port);
@@ -257,10 +257,12 @@ static int genesis(const struct settings *s, const struct peerdoc *const *peer,
 		for (size_t k = 0; k < sizeof(lower); k++) {
 			char c = peer[i]->account[k];
 
-			lower[k] = (c >= 'A' && c <= 'F') ? (char)(c - 'A' + 'a')
-							  : c;
+			if (c >= 'A' && c <= 'F')
+				c = (char)(c - 'A' + 'a');
+			lower[k] = c;
 		}
-		out_printf(o, "%s    \"%s\": {\n      \"balance\": \"%s\"\n    }",
+		out_printf(o,
+		    "%s    \"%s\": {\n      \"balance\": \"%s\"\n    }",
 		    funded > 0 ? ",\n" : "", lower, BALANCE);
 		funded++;
 	}
@@ -365,7 +367,8 @@ static void tessera(const struct settings *s,
 	    "  \"jdbc\": {\n"
 	    "    \"username\": \"sa\",\n"
 	    "    \"password\": \"\",\n"
-	    "    \"url\": \"jdbc:h2:%s/tm/db;MODE=Oracle;TRACE_LEVEL_SYSTEM_OUT=0\",\n"
+	    "    \"url\": \"jdbc:h2:%s/tm/db;MODE=Oracle;"
+	    "TRACE_LEVEL_SYSTEM_OUT=0\",\n"
 	    "    \"autoCreateTables\": true\n"
 	    "  },\n"
 	    "  \"serverConfigs\": [\n"

@@ -17,7 +17,7 @@ struct peerdoc {
 	unsigned ordinal;
 	char name[64];     /* "quorum-2": prefix + ordinal */
 	char ip[46];       /* IPv4 or IPv6 literal */
-	char host[256];    /* name[.domain]: what ADDRESS_MODE=dns puts in URLs */
+	char host[256];    /* name[.domain]: what ADDRESS_MODE=dns uses */
 	char node_id[129]; /* 128 lowercase hex: X||Y of the node key */
 	/*
 	 * Exactly enode://<node_id>@<H>:<p2p_port>?discport=0, optionally
@@ -26,7 +26,7 @@ struct peerdoc {
 	char enode[400];
 	char account[43];  /* 0x + EIP-55 address of the keystore account */
 	char tm_pub[45];   /* base64 of the TM's 32-byte public key */
-	char tm_url[300];  /* TM P2P URL: http://<H>:<port>[/], H as for enode */
+	char tm_url[300];  /* TM P2P URL http://<H>:<port>[/], H as in enode */
 	uint16_t p2p_port;
 	uint16_t raft_port;
 	char sig[131]; /* 130 lowercase hex: r||s||v, v in {0,1} */

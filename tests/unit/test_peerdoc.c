@@ -393,7 +393,8 @@ static void test_every_member_tampered(void **state)
 	};
 	/* Well-shaped but different values: only the signature catches them. */
 	static const struct tamper forged[] = {
-	    {"account", "\"0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359\"", "sig"},
+	    {"account", "\"0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359\"",
+		"sig"},
 	    {"tm_pub", "\"QfeDAys9MPDs2XHExtc84jKGHxZg/aj52DTh0vtA3Xc=\"",
 		"sig"},
 	    {"tm_url", "\"http://10.0.0.1:9001/\"", "sig"},
