@@ -62,7 +62,6 @@ struct discovery {
 	struct dpeer *peers; /* n entries, by ordinal; self's is unused */
 	unsigned nfound;
 	bool started, cancelled, done_called, curl_inited;
-	uint64_t t_start, t_done;
 	unsigned long attempts_total;
 	unsigned long errors[DISCOVERY_REASONS];
 	/* fds handed to the loop, so none is left behind at free */
@@ -349,7 +348,6 @@ static void d_all_found(struct discovery *d)
 	if (d->done_called || d->cancelled)
 		return;
 	d->done_called = true;
-	d->t_done = evloop_now();
 	if (d->done != NULL)
 		d->done(d->arg);
 }
@@ -396,7 +394,6 @@ static void d_finish(struct dpeer *p, CURLcode rc)
 		d->nfound++;
 		if (d->found != NULL)
 			d->found(d->arg, &doc);
-		sodium_memzero(&doc, sizeof(doc));
 		if (d->nfound == d->n - 1)
 			d_all_found(d);
 		return;
@@ -612,9 +609,8 @@ int discovery_start(struct discovery *d)
 	if (d->started || d->cancelled)
 		return -EALREADY;
 	d->started = true;
-	d->t_start = evloop_now();
 	if (d->n == 1) {
-		id = evloop_timer(d->loop, d->t_start, d_on_done_timer, d);
+		id = evloop_timer(d->loop, evloop_now(), d_on_done_timer, d);
 		if (id < 0)
 			return (int)id;
 		d->done_timer = id;
@@ -748,31 +744,22 @@ int discovery_metrics(const struct discovery *d, char *buf, size_t len,
     size_t *used)
 {
 	size_t start = *used;
-	uint64_t end;
 	unsigned r;
 	int rc;
 
-	end = d->done_called ? d->t_done
-	      : d->started   ? evloop_now()
-			     : d->t_start;
 	rc = d_appendf(buf, len, used,
 	    "# HELP peerd_discovery_peers Peers by discovery state (self "
 	    "excluded).\n"
 	    "# TYPE peerd_discovery_peers gauge\n"
 	    "peerd_discovery_peers{state=\"found\"} %u\n"
 	    "peerd_discovery_peers{state=\"waiting\"} %u\n"
-	    "# HELP peerd_discovery_seconds Time from start until every peer "
-	    "was found (or until now).\n"
-	    "# TYPE peerd_discovery_seconds gauge\n"
-	    "peerd_discovery_seconds %.3f\n"
 	    "# HELP peerd_discovery_attempts_total Requests made to peers.\n"
 	    "# TYPE peerd_discovery_attempts_total counter\n"
 	    "peerd_discovery_attempts_total %lu\n"
 	    "# HELP peerd_discovery_errors_total Failed requests to peers, by "
 	    "reason.\n"
 	    "# TYPE peerd_discovery_errors_total counter\n",
-	    d->nfound, d->n - 1 - d->nfound,
-	    (double)(end - d->t_start) / 1000.0, d->attempts_total);
+	    d->nfound, d->n - 1 - d->nfound, d->attempts_total);
 	for (r = 0; rc == 0 && r < DISCOVERY_REASONS; r++)
 		rc = d_appendf(buf, len, used,
 		    "peerd_discovery_errors_total{reason=\"%s\"} %lu\n",
@@ -784,32 +771,28 @@ void discovery_progress(const struct discovery *d, char *buf, size_t len)
 {
 	/* Room kept for the ", ... (+K more)" tail. */
 	const size_t tail = 32;
-	size_t used = 0, i, shown = 0, waiting = d->n - 1 - d->nfound;
-	int rc;
+	size_t used = 0, before, i, shown = 0, waiting = d->n - 1 - d->nfound;
+	const struct dpeer *p;
 
 	if (len == 0)
 		return;
 	buf[0] = '\0';
-	rc = d_appendf(buf, len, &used, "discovered %u/%u", d->nfound + 1,
-	    d->n);
-	for (i = 0; rc == 0 && i < d->n; i++) {
-		const struct dpeer *p = &d->peers[i];
-		size_t before = used;
-
+	for (i = 0; i < d->n; i++) {
+		p = &d->peers[i];
 		if (i == d->self || p->found)
 			continue;
-		if (len < tail || used + tail >= len)
+		if (len <= tail)
 			break;
-		rc = d_appendf(buf, len - tail, &used, "%s%s",
-		    shown == 0 ? ", waiting for " : ", ", p->name);
-		if (rc < 0) {
+		before = used;
+		if (d_appendf(buf, len - tail, &used, "%s%s",
+			shown == 0 ? "waiting for " : ", ", p->name) < 0) {
 			used = before;
 			buf[used] = '\0';
 			break;
 		}
 		shown++;
 	}
-	if (shown < waiting && used < len)
-		(void)d_appendf(buf, len, &used, ", ... (+%zu more)",
-		    waiting - shown);
+	if (shown < waiting)
+		(void)d_appendf(buf, len, &used, "%s... (+%zu more)",
+		    shown == 0 ? "waiting for " : ", ", waiting - shown);
 }

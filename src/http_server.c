@@ -171,8 +171,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 	 */
 	if (*upload_data_size != 0) {
 		*upload_data_size = 0;
-		return http_send_static(conn, srv, idx, MHD_HTTP_CONTENT_TOO_LARGE,
-		    "request body not accepted\n");
+		return http_send_static(conn, srv, idx,
+		    MHD_HTTP_CONTENT_TOO_LARGE, "request body not accepted\n");
 	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)

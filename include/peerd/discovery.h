@@ -39,7 +39,7 @@ typedef void discovery_error_cb(void *arg, unsigned ordinal,
     enum discovery_reason reason, const char *msg);
 
 struct discovery_config {
-	const char *prefix;  /* host names are prefix + i [+ "." + domain] */
+	const char *prefix; /* < 60 chars; hosts: prefix + i [+ "." + domain] */
 	const char *domain;  /* NULL or "" = bare names */
 	uint16_t port;       /* peers' HTTP port */
 	unsigned n;          /* peers 0..n-1, 1..1024 */
@@ -107,15 +107,15 @@ int discovery_status_json(const struct discovery *d, char *buf, size_t len,
     size_t *used) __attribute__((warn_unused_result));
 /*
  * metrics (Prometheus): peerd_discovery_peers{state="found"|"waiting"},
- * peerd_discovery_seconds (start to done, or to now),
- * peerd_discovery_attempts_total, peerd_discovery_errors_total{reason}.
+ * peerd_discovery_attempts_total, peerd_discovery_errors_total{reason}
+ * (every reason, 0 included). Discovery seconds are the caller's.
  */
 int discovery_metrics(const struct discovery *d, char *buf, size_t len,
     size_t *used) __attribute__((warn_unused_result));
 /*
- * One progress line, self counted as discovered:
- * "discovered 3/5, waiting for quorum-3, quorum-4" (long lists end with
- * ", ... (+K more)"). Always NUL-terminates (len > 0).
+ * The peers still awaited, by name: "waiting for quorum-3, quorum-4"; a
+ * list too long for buf ends with ", ... (+K more)"; "" once all are found.
+ * Always NUL-terminates (len > 0).
  */
 void discovery_progress(const struct discovery *d, char *buf, size_t len);
 

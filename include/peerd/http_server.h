@@ -19,7 +19,7 @@ struct http_server;
 struct http_response {
 	int code;                 /* HTTP status; 0 means 200 */
 	const char *content_type; /* static string; NULL = text/plain */
-	char *body; /* malloc'ed by the handler (or NULL), freed by the server */
+	char *body; /* malloc'ed by the handler (or NULL); the server frees */
 	size_t len;
 };
 

@@ -11,16 +11,16 @@ for t in peerdoc settings keystore tmkey; do
 	bin="$dir/fuzz_$t"
 	corpus="$dir/corpus-$t"
 	mkdir -p "$corpus"
-	# Seed corpora are committed next to the harnesses when they exist.
+	# Seed inputs are committed in tests/fuzz/corpus/<target>.
 	seeds=()
-	[ -d "$here/seeds/$t" ] && seeds=("$here/seeds/$t")
+	[ -d "$here/corpus/$t" ] && seeds=("$here/corpus/$t")
 	if [ ! -x "$bin" ]; then
 		echo "FAIL fuzz_$t: not built"
 		fail=$((fail + 1))
 		continue
 	fi
 	if "$bin" -max_total_time="$secs" -max_len=20000 -timeout=10 \
-		-rss_limit_mb=1024 -print_final_stats=0 "$corpus" "${seeds[@]}" \
+		-rss_limit_mb=1024 -print_final_stats=1 "$corpus" "${seeds[@]}" \
 		>"$dir/fuzz_$t.log" 2>&1; then
 		echo "PASS fuzz_$t ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$dir/fuzz_$t.log" | tail -1 || true))"
 		pass=$((pass + 1))

@@ -429,7 +429,7 @@ int main(int argc, char **argv)
 			fake_die(&F, 1, "socket path too long: %s", sock);
 		memset(&sa, 0, sizeof(sa));
 		sa.sun_family = AF_UNIX;
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+		memcpy(sa.sun_path, sock, strlen(sock) + 1);
 		unlink(sock);
 		lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (lfd < 0 ||

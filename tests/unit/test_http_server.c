@@ -22,6 +22,8 @@
 
 /* Ceiling for any wait: only reached when something is broken. */
 #define WAIT_MAX_MS 5000
+/* A whole request without body; the server closes after answering. */
+#define REQ(line) line " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 
 struct fixture {
 	struct evloop *loop;
@@ -176,7 +178,7 @@ static void test_get_serves_handler_body(void **state)
 	struct fixture *f = *state;
 	char buf[4096];
 
-	request(f, "GET /env.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	request(f, REQ("GET /env.json"),
 	    buf, sizeof(buf));
 	assert_true(strncmp(buf, "HTTP/1.1 200", 12) == 0);
 	assert_non_null(strstr(buf, "Content-Type: application/json\r\n"));
@@ -192,7 +194,7 @@ static void test_handler_code_and_default_type(void **state)
 	struct fixture *f = *state;
 	char buf[4096];
 
-	request(f, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	request(f, REQ("GET /readyz"),
 	    buf, sizeof(buf));
 	assert_true(strncmp(buf, "HTTP/1.1 503", 12) == 0);
 	assert_non_null(strstr(buf, "Content-Type: text/plain"));
@@ -204,7 +206,7 @@ static void test_head_has_no_body(void **state)
 	struct fixture *f = *state;
 	char buf[4096];
 
-	request(f, "HEAD /env.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	request(f, REQ("HEAD /env.json"),
 	    buf, sizeof(buf));
 	assert_true(strncmp(buf, "HTTP/1.1 200", 12) == 0);
 	assert_non_null(strstr(buf, "Content-Length: 7\r\n"));
@@ -225,7 +227,7 @@ static void test_post_is_405(void **state)
 	assert_non_null(strstr(buf, "Allow: GET, HEAD\r\n"));
 	assert_int_equal(f->calls, 0);
 
-	request(f, "DELETE /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	request(f, REQ("DELETE /nope"),
 	    buf, sizeof(buf));
 	assert_true(strncmp(buf, "HTTP/1.1 405", 12) == 0);
 	assert_int_equal(f->calls, 0);
@@ -236,14 +238,14 @@ static void test_unknown_path_is_404(void **state)
 	struct fixture *f = *state;
 	char buf[4096];
 
-	request(f, "GET /env.sh HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	request(f, REQ("GET /env.sh"),
 	    buf, sizeof(buf));
 	assert_true(strncmp(buf, "HTTP/1.1 404", 12) == 0);
 	assert_int_equal(f->calls, 0);
 
 	/* A configured path whose handler has nothing yet. */
 	request(f,
-	    "GET /genesis.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	    REQ("GET /genesis.json"),
 	    buf, sizeof(buf));
 	assert_true(strncmp(buf, "HTTP/1.1 404", 12) == 0);
 	assert_int_equal(f->calls, 1);
@@ -254,7 +256,7 @@ static void test_handler_error_is_500(void **state)
 	struct fixture *f = *state;
 	char buf[4096];
 
-	request(f, "GET /boom HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	request(f, REQ("GET /boom"),
 	    buf, sizeof(buf));
 	assert_true(strncmp(buf, "HTTP/1.1 500", 12) == 0);
 	assert_null(strstr(buf, "leak?"));
@@ -329,15 +331,15 @@ static void test_metrics_count_by_path_and_code(void **state)
 	char buf[4096], m[4096];
 	size_t used;
 
-	request(f, "GET /env.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	request(f, REQ("GET /env.json"),
 	    buf, sizeof(buf));
-	request(f, "HEAD /env.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	request(f, REQ("HEAD /env.json"),
 	    buf, sizeof(buf));
-	request(f, "GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", buf,
+	request(f, REQ("GET /x"), buf,
 	    sizeof(buf));
-	request(f, "PUT /env.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	request(f, REQ("PUT /env.json"),
 	    buf, sizeof(buf));
-	request(f, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	request(f, REQ("GET /readyz"),
 	    buf, sizeof(buf));
 
 	/* Appends after what is already in the buffer. */
@@ -347,11 +349,12 @@ static void test_metrics_count_by_path_and_code(void **state)
 	assert_int_equal(used, strlen(m));
 	assert_true(strncmp(m, "# before\n# HELP peerd_http_requests_total",
 			41) == 0);
-	assert_non_null(strstr(m, "# TYPE peerd_http_requests_total counter\n"));
-	assert_non_null(strstr(m,
-	    "\npeerd_http_requests_total{path=\"/env.json\",code=\"200\"} 2\n"));
-	assert_non_null(strstr(m,
-	    "\npeerd_http_requests_total{path=\"/env.json\",code=\"405\"} 1\n"));
+	assert_non_null(
+	    strstr(m, "# TYPE peerd_http_requests_total counter\n"));
+	assert_non_null(strstr(m, "\npeerd_http_requests_total"
+				  "{path=\"/env.json\",code=\"200\"} 2\n"));
+	assert_non_null(strstr(m, "\npeerd_http_requests_total"
+				  "{path=\"/env.json\",code=\"405\"} 1\n"));
 	assert_non_null(strstr(m,
 	    "\npeerd_http_requests_total{path=\"other\",code=\"404\"} 1\n"));
 	assert_non_null(strstr(m,
@@ -383,7 +386,7 @@ static void test_connection_limit(void **state)
 	/* A fifth is never served while the four are held. */
 	fd = client_connect(http_server_port(f->srv));
 	client_send(fd,
-	    "GET /env.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	    REQ("GET /env.json"));
 	n = client_read(f, fd, buf, sizeof(buf), 300, &closed);
 	assert_int_equal(n, 0);
 	assert_int_equal(f->calls, 0);
@@ -470,7 +473,7 @@ static void test_bind_all_addresses(void **state)
 	f.srv = http_server_new(l, &cfg, handler, &f);
 	assert_non_null(f.srv);
 	/* Reachable over IPv4 whether or not it is dual stack. */
-	request(&f, "GET /env.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	request(&f, REQ("GET /env.json"),
 	    buf, sizeof(buf));
 	assert_true(strncmp(buf, "HTTP/1.1 200", 12) == 0);
 	http_server_free(f.srv);
