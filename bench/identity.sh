@@ -25,12 +25,13 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/peerd-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
-# Prints the median of the numbers on stdin (mean of the middle two if even).
+# Prints the median of the numbers on stdin (mean of the middle two if even)
+# with $1 decimals.
 median() {
-	sort -n | awk '{ v[NR] = $1 } END {
+	sort -n | awk -v p="$1" '{ v[NR] = $1 } END {
 		if (NR == 0) exit
-		if (NR % 2) printf "%.1f", v[(NR + 1) / 2]
-		else printf "%.1f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%.*f", p, m }'
 }
 
 # bench KDF RUNS: one line of figures.
@@ -48,15 +49,16 @@ bench() {
 			KEYSTORE_KDF="$kdf" "$peerd" identity --data-dir "$d" \
 			>/dev/null
 		t1=$(date +%s%N)
-		echo $(((t1 - t0) / 1000)) | awk '{ print $1 / 1000 }' >>"$work/ms"
+		awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.1f\n", ns / 1e6 }' \
+			>>"$work/ms"
 		tail -n 1 "$work/time" >>"$work/rss"
 		rm -rf "$d"
 	done
 	printf '%-9s %5d %10s %9s %9s %14s %13s\n' "$kdf" "$runs" \
-		"$(median <"$work/ms")" \
+		"$(median 1 <"$work/ms")" \
 		"$(sort -n "$work/ms" | head -n 1)" \
 		"$(sort -n "$work/ms" | tail -n 1)" \
-		"$(median <"$work/rss")" \
+		"$(median 0 <"$work/rss")" \
 		"$(sort -n "$work/rss" | tail -n 1)"
 }
 

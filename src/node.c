@@ -420,6 +420,19 @@ static void on_done(void *arg)
 	configure(n);
 }
 
+/* Once per reason per peer: peers starting up are normal, so info. */
+static void on_peer_error(void *arg, unsigned ordinal, enum discovery_reason
+    reason, const char *msg)
+{
+	struct node *n = arg;
+	char peer[80];
+
+	snprintf(peer, sizeof(peer), "%s%u", n->s->node_prefix, ordinal);
+	log_event(reason == DISCOVERY_INVALID || reason == DISCOVERY_TOOBIG ?
+	    LOG_WARN : LOG_INFO, "peer not ready", "peer", peer, "reason",
+	    discovery_reason_name(reason), "detail", msg, NULL);
+}
+
 static void on_stop(void *arg, int signo)
 {
 	struct node *n = arg;
@@ -657,7 +670,8 @@ int node_run(struct settings *s, const sigset_t *saved)
 		.domain = s->node_domain, .port = s->http_port,
 		.n = s->node_number, .self = s->node_ordinal,
 		.secret = s->cluster_secret_len ? s->cluster_secret : NULL,
-		.secretlen = s->cluster_secret_len},
+		.secretlen = s->cluster_secret_len,
+		.on_error = on_peer_error},
 	    on_found, on_done, &n);
 	if (n.disc == NULL || discovery_start(n.disc) < 0) {
 		log_error("cannot start discovery");
