@@ -14,6 +14,7 @@ set)
 	mirror=${2:-}
 	security=${3:-}
 	[ -n "$mirror" ] || exit 0
+	# shellcheck disable=SC1091
 	. /etc/os-release
 	mkdir -p "$saved"
 	cp -a /etc/apt/sources.list* "$saved"/ 2>/dev/null || true

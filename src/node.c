@@ -164,6 +164,18 @@ static char *dup_bytes(const char *p, size_t len)
 	return d;
 }
 
+/* One line into the caller's buffer; a long path may cut it short. */
+static void seterr(char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
 /* ---- writing configs ------------------------------------------------- */
 
 static void hash_hex(const char *data, size_t len, char out[67])
@@ -199,19 +211,19 @@ static int genesis_guard(const struct settings *s, const struct render_set *set,
 		return 0;
 	r = fsutil_read_file(path, 1 << 20, &old, &oldlen);
 	if (r == -ENOENT) {
-		snprintf(err, errlen, "%s exists but %s does not: cannot tell "
+		seterr(err, errlen, "%s exists but %s does not: cannot tell "
 		    "which genesis the chain was made from; refusing to "
 		    "continue", chain, path);
 		return -EINVAL;
 	}
 	if (r < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		seterr(err, errlen, "%s: %s", path, strerror(-r));
 		return r;
 	}
 	if (oldlen != g->len || memcmp(old, g->data, oldlen) != 0) {
 		hash_hex(old, oldlen, old_h);
 		hash_hex(g->data, g->len, new_h);
-		snprintf(err, errlen, "the genesis rendered now (keccak256 %s) "
+		seterr(err, errlen, "the genesis rendered now (keccak256 %s) "
 		    "differs from the one the chain in %s was initialised with "
 		    "(keccak256 %s); refusing to re-initialise: check "
 		    "NODE_NUMBER, CONSENSUS and CHAIN_ID, or remove the chain "
@@ -246,7 +258,7 @@ static int write_set(const struct settings *s, const struct render_set *set,
 		*slash = '\0';
 		r = fsutil_mkdirs(dir, 0700);
 		if (r < 0) {
-			snprintf(err, errlen, "%s: %s", dir, strerror(-r));
+			seterr(err, errlen, "%s: %s", dir, strerror(-r));
 			return r;
 		}
 		if (fsutil_read_file(path, 1 << 20, &old, &oldlen) == 0 &&
@@ -257,7 +269,7 @@ static int write_set(const struct settings *s, const struct render_set *set,
 		free(old);
 		r = fsutil_write_atomic_path(path, f->data, f->len, f->mode);
 		if (r < 0) {
-			snprintf(err, errlen, "%s: cannot write: %s", path,
+			seterr(err, errlen, "%s: cannot write: %s", path,
 			    strerror(-r));
 			return r;
 		}
@@ -438,7 +450,7 @@ static void on_stop(void *arg, int signo)
 	struct node *n = arg;
 	int code = 128 + signo;
 
-	/* The supervisor has logged the request; stop what runs here. */
+	log_event(LOG_INFO, "stopping", "phase", phase_names[n->phase], NULL);
 	if (n->phase == PHASE_DISCOVERING && n->disc != NULL)
 		discovery_cancel(n->disc);
 	/* LAUNCH=no with the configs written: a stop is a clean end. */

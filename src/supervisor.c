@@ -98,7 +98,7 @@ int supervisor_core_code(const struct supervisor_core *c)
 		if (c->killed)
 			return 128 + SIGKILL;
 		if (c->primary < 0)
-			return (128 + c->cause_sig) & 0xff;
+			return c->signal_code;
 		p = &c->ch[c->primary];
 		if (p->state != SUPERVISOR_CHILD_EXITED)
 			return (128 + c->cause_sig) & 0xff;
@@ -169,6 +169,7 @@ size_t supervisor_core_signal(struct supervisor_core *c, int signo,
 			return 0;
 		c->cause = SUPERVISOR_CAUSE_SIGNAL;
 		c->cause_sig = signo;
+		c->signal_code = (128 + signo) & 0xff;
 		snprintf(c->reason, sizeof(c->reason), "stop requested by %s",
 		    sig_name(signo, sn));
 		begin_stop(c, acts, &n);
@@ -292,8 +293,13 @@ size_t supervisor_core_shutdown(struct supervisor_core *c, int code,
 {
 	size_t n = 0;
 
-	if (c->phase != SUPERVISOR_RUN)
+	if (c->phase != SUPERVISOR_RUN) {
+		/* A signal stopped us before launch: the daemon may know a
+		 * better code (0 for LAUNCH=no, which has nothing to run). */
+		if (c->cause == SUPERVISOR_CAUSE_SIGNAL && c->primary < 0)
+			c->signal_code = code & 0xff;
 		return 0;
+	}
 	c->cause = SUPERVISOR_CAUSE_SHUTDOWN;
 	c->cause_code = code & 0xff;
 	snprintf(c->reason, sizeof(c->reason), "start-up failed");
@@ -360,6 +366,24 @@ static void cloexec_from(int lowfd)
 	}
 }
 
+static sigset_t inherited_mask;
+static bool early_blocked;
+
+/*
+ * Runs before main(), right after the shared libraries are loaded: every
+ * microsecond before the block is a window in which a TERM sent to PID 1 is
+ * dropped by the kernel (K1, K2). main() still calls
+ * supervisor_block_signals() first thing; this only narrows the window.
+ */
+__attribute__((constructor(101))) static void early_block(void)
+{
+	sigset_t m;
+
+	fill_mask(&m);
+	if (sigprocmask(SIG_SETMASK, &m, &inherited_mask) == 0)
+		early_blocked = true;
+}
+
 void supervisor_block_signals(sigset_t *saved)
 {
 	sigset_t m;
@@ -367,6 +391,8 @@ void supervisor_block_signals(sigset_t *saved)
 
 	fill_mask(&m);
 	sigprocmask(SIG_SETMASK, &m, saved);
+	if (saved != NULL && early_blocked)
+		*saved = inherited_mask;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	sigemptyset(&sa.sa_mask);

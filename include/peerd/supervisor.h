@@ -83,7 +83,10 @@ void supervisor_launched(struct supervisor *s);
 /*
  * Starts the stop sequence with `code` as the exit status (a setup failure:
  * 1, 126, 127; it is final, children's statuses do not change it).
- * Idempotent: ignored once stopping. finished() is called when all is reaped.
+ * Idempotent: once stopping, it only replaces the code of a stop requested
+ * by a signal before supervisor_launched() (128+signal by default; e.g. 0
+ * for LAUNCH=no, from the stop_requested callback). finished() is called
+ * when all is reaped.
  */
 void supervisor_shutdown(struct supervisor *s, int code);
 
@@ -163,6 +166,7 @@ struct supervisor_core {
 	enum supervisor_cause cause;
 	int cause_sig;  /* the stop signal (CAUSE_SIGNAL) */
 	int cause_code; /* death's or shutdown's code */
+	int signal_code; /* a requested stop's code before launch (128+sig) */
 	bool killed;    /* a child needed SIGKILL */
 	int primary;    /* child whose status decides a requested stop, -1 */
 	int stopping;   /* child being stopped, -1 */

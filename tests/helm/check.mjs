@@ -209,6 +209,9 @@ function checkChart(docs, exp) {
 	eq(psc.runAsNonRoot, true, "pod runAsNonRoot");
 	eq(psc.runAsUser, 1000, "pod runAsUser");
 	eq(psc.fsGroup, 1000, "pod fsGroup");
+	// Port 80 under allowPrivilegeEscalation: false (see values.yaml).
+	const port = (psc.sysctls || []).find((x) => x.name === "net.ipv4.ip_unprivileged_port_start");
+	assert(port && Number(port.value) <= 80, "sysctl net.ipv4.ip_unprivileged_port_start <= 80 missing");
 	const csc = c.securityContext || {};
 	eq(csc.allowPrivilegeEscalation, false, "allowPrivilegeEscalation");
 	eq(csc.privileged === true, false, "privileged");

@@ -16,7 +16,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 # Debian's Go packages live in /usr/share/gocode: build GOPATH-style, offline.
 echo "== building the renderer"
 (cd "$here/render" &&
-	GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOPROXY=off \
+	GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS='' GOPROXY=off \
 	GOCACHE="$work/gocache" go build -o "$work/render" ./main.go)
 
 if [ ! -d "$here/node_modules/kubernetes-models" ] ||
@@ -37,7 +37,8 @@ containerPort: {{ .Values.ports.http }}|containerPort: "{{ .Values.ports.http }}
 path: /readyz|path: /healthz
 - NET_BIND_SERVICE|- NET_ADMIN
 clusterIP: None|type: ClusterIP
-mountPath: /qdata|mountPath: /data'
+mountPath: /qdata|mountPath: /data
+value: "0"|value: "1024"'
 n=0
 bad=0
 echo "$mutations" | {

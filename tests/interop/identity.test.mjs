@@ -1,11 +1,12 @@
 // Fresh identities, read back with ethers and tweetnacl.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { existsSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getAddress } from 'ethers';
 import { checkIdentity, checkKeystore } from './check.mjs';
-import { createIdentity, paths, tempDir } from './lib.mjs';
+import { createIdentity, firstLine, paths, tempDir } from './lib.mjs';
 
 const COUNT = 20;
 
@@ -22,14 +23,18 @@ test(`${COUNT} identities with KEYSTORE_KDF=light`, { timeout: 300_000 }, async 
 	const dirs = Array.from({ length: COUNT }, () => tempDir('light'));
 	// Created all at once: independent processes, independent directories.
 	const made = await Promise.all(dirs.map((d) => createIdentity(d, { KEYSTORE_KDF: 'light' })));
-	const seen = { node_id: new Set(), account: new Set(), tm_pub: new Set() };
+	const seen = { node_id: new Set(), account: new Set(), tm_pub: new Set(), password: new Set() };
 	for (let i = 0; i < COUNT; i++) {
 		await t.test(`identity ${i}`, async () => {
 			const { run, obj } = made[i];
 			await checkIdentity(dirs[i], run, obj, { kdf: 'light' });
+			const pw = firstLine(readFileSync(paths(dirs[i]).password));
+			assert.ok(pw.length >= 16, 'the random password is shorter than 16 characters');
+			// Compared by hash: the test never holds a password in a message.
+			const got = { ...obj, password: createHash('sha256').update(pw).digest('hex') };
 			for (const k of Object.keys(seen)) {
-				assert.ok(!seen[k].has(obj[k]), `${k} repeats across identities`);
-				seen[k].add(obj[k]);
+				assert.ok(!seen[k].has(got[k]), `${k} repeats across identities`);
+				seen[k].add(got[k]);
 			}
 		});
 	}

@@ -754,7 +754,7 @@ static bool parse_enode(const char *u, struct enode *e, char *why,
 	/* Hosts: IP literals; names only with --raftdnsenable. */
 	if (inet_pton(AF_INET, e->host, &a4) != 1 &&
 	    inet_pton(AF_INET6, e->host, &a6) != 1 && !has("raftdnsenable"))
-		return snprintf(why, wl, "invalid IP address %s (hostnames "
+		return snprintf(why, wl, "invalid IP address %.64s (hostnames "
 					 "need --raftdnsenable)",
 			   e->host),
 		       false;

@@ -387,7 +387,7 @@ static void on_conn(void *arg)
 int main(int argc, char **argv)
 {
 	const char *conf = NULL, *v;
-	char sock[256];
+	char sock[600];
 	struct sockaddr_un sa;
 
 	/* Mode from the arguments only: the log must be opened first. */

@@ -116,6 +116,8 @@ static void test_requested_stop_geth_killed_by_term(void **state)
 	(void)state;
 	two_children(&c);
 	supervisor_core_signal(&c, SIGTERM, acts);
+	/* Launched: geth's status decides, not the daemon's guess. */
+	assert_int_equal(supervisor_core_shutdown(&c, 0, acts), 0);
 	supervisor_core_exited(&c, 200, KILLED(SIGTERM), &idx, acts);
 	supervisor_core_exited(&c, 100, EXITED(0), &idx, acts);
 	assert_int_equal(sweep_and_finish(&c), 143);
@@ -291,6 +293,12 @@ static void test_stop_before_children(void **state)
 	supervisor_core_init(&c, 25000, 2000);
 	supervisor_core_signal(&c, SIGINT, acts);
 	assert_int_equal(sweep_and_finish(&c), 130);
+
+	/* The daemon's own code for a signal before launch (LAUNCH=no). */
+	supervisor_core_init(&c, 25000, 2000);
+	supervisor_core_signal(&c, SIGTERM, acts);
+	assert_int_equal(supervisor_core_shutdown(&c, 0, acts), 0);
+	assert_int_equal(sweep_and_finish(&c), 0);
 }
 
 static void test_stop_while_waiting_for_tm(void **state)
@@ -377,6 +385,7 @@ static void test_shutdown(void **state)
 	expect_act(&acts[0], SUPERVISOR_ACT_SIGNAL, 1, SIGTERM);
 	/* Idempotent, and a later signal changes nothing. */
 	assert_int_equal(supervisor_core_shutdown(&c, 1, acts), 0);
+	assert_int_equal(supervisor_core_code(&c), 127);
 	assert_int_equal(supervisor_core_signal(&c, SIGTERM, acts), 0);
 	assert_int_equal(supervisor_core_timer(&c, acts), 1); /* KILL geth */
 	supervisor_core_exited(&c, 200, KILLED(SIGKILL), &idx, acts);
@@ -683,7 +692,7 @@ static void test_real_child_hygiene(void **state)
 		sscanf(buf, "SigIgn: %llx", &ign);
 		sscanf(buf, "pid %ld %ld %ld", &spid, &pgrp, &sid);
 		if (strncmp(buf, "fds ", 4) == 0)
-			snprintf(fds, sizeof(fds), " %s", buf + 4);
+			snprintf(fds, sizeof(fds), " %.200s", buf + 4);
 	}
 	fclose(f);
 	unlink(out);

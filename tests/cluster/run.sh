@@ -1,0 +1,563 @@
+#!/usr/bin/env bash
+# Cluster tests: N quorum-peerd daemons, each in its own network namespace
+# with its own host name, finding each other over HTTP as in a StatefulSet.
+# Needs root, iproute2, util-linux, curl, python3.
+#
+#   tests/cluster/run.sh            every case
+#   tests/cluster/run.sh n5 dns     only the named cases
+#
+# PEERD=path/quorum-peerd and BUILD=dir-with-fake-geth-and-fake-tm pick the
+# binaries (default: build/, built with cmake if absent). KEEP=1 keeps the
+# state dir of failed cases. Namespaces are qpt-<i> on br-qpt in
+# 10.214.0.0/16, apart from scripts/local-cluster.sh's, and all are removed
+# on exit. No case asserts on elapsed time; waits are generous and bounded.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+here=$root/tests/cluster
+QP_NS=qpt-
+QP_BR=br-qpt
+QP_NET=10.214
+base=$(mktemp -d /tmp/qpt.XXXXXX)
+chmod 0755 "$base"
+QP_STATE=$base
+# shellcheck source=scripts/lib/netns.sh
+. "$root/scripts/lib/netns.sh"
+
+all_cases=(n5 n64 late restart hostile secret dns dnsmode setup launch)
+
+# --- binaries ---------------------------------------------------------------
+if [ -z "${PEERD:-}" ]; then
+	BUILD=${BUILD:-$root/build}
+	cmake -S "$root" -B "$BUILD" >/dev/null &&
+		cmake --build "$BUILD" -j"$(nproc)" --target quorum-peerd \
+			fake-geth fake-tm >/dev/null || {
+		echo "cannot build quorum-peerd in $BUILD" >&2
+		exit 1
+	}
+	PEERD=$BUILD/quorum-peerd
+fi
+BUILD=${BUILD:-$(dirname "$PEERD")}
+PEERD=$(cd "$(dirname "$PEERD")" && pwd)/$(basename "$PEERD")
+QP_PEERD=$PEERD
+qp_need_root
+[ -x "$PEERD" ] || qp_die "no quorum-peerd at $PEERD"
+
+cleanup() {
+	qp_all_down
+	if [ "${KEEP:-0}" != 1 ] || [ "$failed" -eq 0 ]; then
+		rm -rf -- "$base"
+	fi
+}
+passed=0
+failed=0
+failed_names=()
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- helpers used inside cases (each case runs in a subshell) ---------------
+die() {
+	printf '    FAIL: %s\n' "$*"
+	exit 1
+}
+note() { printf "    [%3d s] %s\n" $((SECONDS - ${t0:-0})) "$*"; }
+jq_() { python3 "$here/jcheck.py" "$@"; }
+
+# Environment every daemon gets; cases add to it.
+common_env() {
+	printf '%s\n' KEYSTORE_KDF=light LOG_LEVEL=info LAUNCH=no \
+		DISCOVERY_TIMEOUT=0 "PATH=$PATH"
+}
+
+# net N [ORDINAL...]: namespaces 0..N-1 but the ones given, each with a
+# hosts file naming nodes 0..N-1 but the ones given.
+net() {
+	local n=$1 i skip hosts
+	shift
+	qp_bridge_up || die "cannot create bridge $QP_BR"
+	hosts=$(qp_hosts "$n" "$@")
+	for ((i = 0; i < n; i++)); do
+		for skip in "$@"; do [ "$skip" = "$i" ] && continue 2; done
+		qp_node_up "$i" || die "cannot create namespace $(qp_ns "$i")"
+		qp_node_files "$i" "$hosts" || die "cannot write hosts of $i"
+	done
+}
+
+# start I N [VAR=value...]
+start() {
+	local i=$1 n=$2 envs
+	shift 2
+	mapfile -t envs < <(common_env)
+	qp_start "$i" "${envs[@]}" NODE_NUMBER="$n" "$@" ||
+		die "cannot start node $i"
+}
+
+ready() { [ "$(qp_code "$1" /readyz)" = 200 ]; }
+all_ready() {
+	local i
+	for ((i = 0; i < $1; i++)); do ready "$i" || return 1; done
+}
+
+# converge N [TIMEOUT]: every node wrote every shared file and is ready.
+converge() {
+	local n=$1 t=${2:-$((90 + n))}
+	qp_wait "$t" qp_all_written "$n" ||
+		die "not every node wrote its configs within $t s"
+	qp_wait 30 all_ready "$n" || die "not every node has /readyz 200"
+}
+
+# same_files N: the shared files are byte-identical on nodes 0..N-1.
+same_files() {
+	local n=$1 f i u
+	for f in "${QP_SHARED_FILES[@]}"; do
+		u=$(for ((i = 0; i < n; i++)); do
+			sha256sum <"$(qp_dir "$i")/$f"
+		done | sort -u | wc -l)
+		[ "$u" = 1 ] || die "$f differs between nodes ($u versions)"
+	done
+	note "static-nodes, permissioned-nodes, genesis identical on $n nodes"
+}
+
+# docs N: saves every node's /env.json (fetched from another node) as
+# $QP_STATE/env-<i>.json.
+docs() {
+	local n=$1 i
+	for ((i = 0; i < n; i++)); do
+		qp_curl $(((i + 1) % n)) /env.json "$i" >"$QP_STATE/env-$i.json" ||
+			die "GET quorum-$i/env.json failed"
+	done
+}
+
+field() { jq_ field "$2" <"$QP_STATE/env-$1.json"; }
+
+# every_peer N: node 0's static and permissioned nodes hold exactly the N
+# documents' node IDs, in ordinal order; its genesis holds every account.
+every_peer() {
+	local n=$1 i want got f acct d
+	d=$(qp_dir 0)
+	want=$(for ((i = 0; i < n; i++)); do field "$i" node_id; done)
+	for f in dd/static-nodes.json dd/permissioned-nodes.json; do
+		got=$(jq_ enode-ids "$d/$f") || die "$f: not a list of enodes"
+		[ "$got" = "$want" ] ||
+			die "$f does not list the $n node IDs in ordinal order"
+	done
+	for ((i = 0; i < n; i++)); do
+		acct=$(field "$i" account)
+		acct=${acct#0x}
+		grep -qi -- "$acct" "$d/genesis.json" ||
+			die "genesis.json lacks quorum-$i's account $acct"
+	done
+	note "every node's enode and account present"
+}
+
+# envsh FROM TO: TO's /env.sh, fetched in FROM's namespace and sourced by
+# sh, gives TO's env.json values.
+envsh() {
+	local from=$1 to=$2 vals=$QP_STATE/envsh-$2.txt
+	qp_exec "$from" sh -c '
+		f=$(mktemp) || exit 1
+		curl -fsS "http://$1/env.sh" >"$f" || exit 1
+		. "$f" || exit 1
+		rm -f "$f"
+		printf "IP=%s\nNODE_ID=%s\nACCOUNT=%s\nHOSTNAME=%s\nORDINAL=%s\n" \
+			"$IP" "$NODE_ID" "$ACCOUNT" "$HOSTNAME" "$ORDINAL"
+		printf "ENODE=%s\nTM_PUB=%s\nTM_URL=%s\nP2P_PORT=%s\n" \
+			"$ENODE" "$TM_PUB" "$TM_URL" "$P2P_PORT"
+		printf "RAFT_PORT=%s\n" "$RAFT_PORT"' sh "$(qp_host "$to")" \
+		>"$vals" || die "sourcing quorum-$to/env.sh in $(qp_ns "$from") failed"
+	jq_ envsh-matches "$vals" "$QP_STATE/env-$to.json" ||
+		die "quorum-$to/env.sh does not match its env.json"
+	note "quorum-$to/env.sh sourced in $(qp_ns "$from") matches its env.json"
+}
+
+# peer_is I ORDINAL STATE [REASON]: node I's /status shows the peer in
+# STATE with attempts > 0 and, if given, the last failure REASON.
+peer_is() {
+	local st state attempts reason
+	st=$(qp_curl "$1" /status 2>/dev/null | jq_ peer "$2" 2>/dev/null) ||
+		return 1
+	read -r state attempts reason _ <<<"$st"
+	[ "$state" = "$3" ] && [ "${attempts:-0}" -gt 0 ] 2>/dev/null ||
+		return 1
+	[ -z "${4:-}" ] || [ "$reason" = "$4" ]
+}
+
+# attempts_at_least I ORDINAL K: node I has polled the peer K times.
+attempts_at_least() {
+	local st state attempts reason
+	st=$(qp_curl "$1" /status 2>/dev/null | jq_ peer "$2" 2>/dev/null) ||
+		return 1
+	read -r state attempts reason _ <<<"$st"
+	[ "${attempts:-0}" -ge "$3" ] 2>/dev/null && [ "$reason" != None ]
+}
+
+nothing_written() {
+	! qp_any_written "$@" || die "a node wrote configs it must not have"
+}
+
+summary() { qp_curl "$1" /status | jq_ status-summary; }
+
+# snapshot I FILE...: checksum and mtime (ns) of node I's files.
+snapshot() {
+	local d
+	d=$(qp_dir "$1")
+	shift
+	(cd "$d" && for f in "$@"; do
+		[ -e "$f" ] || { echo "missing $f"; continue; }
+		printf '%s %s\n' "$(sha256sum <"$f" | cut -c1-64)" \
+			"$(stat -c '%y %s %a %n' "$f")"
+	done)
+}
+
+# --- cases ------------------------------------------------------------------
+basic() {
+	local n=$1 i extra=()
+	shift
+	extra=("$@")
+	net "$n"
+	for ((i = 0; i < n; i++)); do start "$i" "$n" "${extra[@]}"; done
+	converge "$n"
+	note "converged"
+	same_files "$n"
+	docs "$n"
+	every_peer "$n"
+	for ((i = 0; i < n; i++)); do
+		[ "$(summary "$i")" = "running $n $n true" ] ||
+			die "quorum-$i /status: $(summary "$i"), want running $n/$n ready"
+	done
+	note "every /status: running, discovered $n/$n, ready"
+	envsh $((n - 1)) 2
+	qp_curl 0 /static-nodes.json 2 | cmp -s - "$(qp_dir 2)/dd/static-nodes.json" ||
+		die "quorum-2 serves a /static-nodes.json unlike its file"
+	qp_curl 0 /genesis.json 2 | cmp -s - "$(qp_dir 2)/genesis.json" ||
+		die "quorum-2 serves a /genesis.json unlike its file"
+	note "/static-nodes.json and /genesis.json served as written"
+}
+
+case_n5() {
+	basic 5 PRIVACY=tessera
+	local i
+	for ((i = 0; i < 5; i++)); do
+		[ -s "$(qp_dir "$i")/tessera-config.json" ] ||
+			die "quorum-$i has no tessera-config.json"
+	done
+	note "tessera-config.json on every node"
+}
+
+case_n64() { basic 64; }
+
+case_late() {
+	local n=5 i t0
+	net "$n"
+	t0=$SECONDS
+	for ((i = 0; i < n - 1; i++)); do start "$i" "$n"; done
+	for ((i = 0; i < n - 1; i++)); do
+		qp_wait 60 peer_is "$i" 4 waiting ||
+			die "quorum-$i does not show quorum-4 waiting"
+	done
+	[ $((SECONDS - t0)) -ge 10 ] || sleep $((10 - (SECONDS - t0)))
+	nothing_written 0 1 2 3
+	for ((i = 0; i < n - 1; i++)); do
+		[ "$(summary "$i")" = "discovering 4 5 false" ] ||
+			die "quorum-$i /status: $(summary "$i"), want discovering 4/5"
+	done
+	note "after 10 s without quorum-4: 4/5 discovered, nothing written"
+	start 4 "$n"
+	converge "$n"
+	same_files "$n"
+	docs "$n"
+	every_peer "$n"
+}
+
+case_restart() {
+	local n=3 i pid before after keyfiles
+	net "$n"
+	for ((i = 0; i < n; i++)); do start "$i" "$n" PRIVACY=tessera; done
+	converge "$n"
+	docs "$n"
+	keyfiles=(dd/geth/nodekey keys/password keys/tm.pub keys/tm.key
+		"${QP_SHARED_FILES[@]}" tessera-config.json)
+	mapfile -t -O ${#keyfiles[@]} keyfiles < <(cd "$(qp_dir 1)" &&
+		ls dd/keystore/*)
+	[ ${#keyfiles[@]} -eq 9 ] ||
+		die "want one keystore file, have: $(ls "$(qp_dir 1)/dd/keystore")"
+	before=$(snapshot 1 "${keyfiles[@]}")
+	pid=$(qp_pid 1) || die "quorum-1 is not running"
+	kill -TERM "$pid"
+	qp_wait 40 qp_ns_empty 1 || die "quorum-1 did not stop on SIGTERM"
+	sleep 1 # so that a rewrite would show in the mtimes on any fs
+	start 1 "$n" PRIVACY=tessera
+	qp_wait 60 ready 1 || die "restarted quorum-1 not ready"
+	[ "$(summary 1)" = "running $n $n true" ] ||
+		die "restarted quorum-1 /status: $(summary 1)"
+	after=$(snapshot 1 "${keyfiles[@]}")
+	if [ "$before" != "$after" ]; then
+		diff <(echo "$before") <(echo "$after") | sed 's/^/    /'
+		die "identity or rendered files changed across the restart"
+	fi
+	[ "$(ls "$(qp_dir 1)/dd/keystore" | wc -l)" = 1 ] ||
+		die "a second keystore file appeared"
+	qp_curl 0 /env.json 1 | cmp -s - "$QP_STATE/env-1.json" ||
+		die "quorum-1 serves another env.json after the restart"
+	note "identity, env.json and rendered files unchanged (sha256, mtime)"
+}
+
+case_hostile() {
+	local n=5 i real4 badsig other done=$QP_STATE/hostile.done
+	net "$n"
+	# The documents quorum-4 and quorum-3 will serve, made beforehand
+	# from the identities their daemons will load.
+	for i in 3 4; do
+		mkdir -p "$(qp_dir "$i")" && chmod 0700 "$(qp_dir "$i")"
+		qp_exec "$i" env DATA_DIR="$(qp_dir "$i")" NODE_ORDINAL="$i" \
+			NODE_NUMBER="$n" NODE_IP="$(qp_ip "$i")" KEYSTORE_KDF=light \
+			"$PEERD" identity >"$QP_STATE/real-$i.json" 2>>"$(qp_log "$i")" ||
+			die "quorum-peerd identity failed for quorum-$i"
+	done
+	real4=$(jq_ field node_id <"$QP_STATE/real-4.json")
+	[ ${#real4} = 128 ] || die "no node_id in quorum-4's identity document"
+	badsig=$QP_STATE/badsig.json
+	python3 - "$QP_STATE/real-4.json" "$badsig" <<-'EOF' || die "cannot forge"
+		import json, sys
+		raw = open(sys.argv[1]).read().strip()
+		sig = json.loads(raw)["sig"]
+		k = 2 if sig.startswith("0x") else 0
+		k += 20
+		c = "0" if sig[k] != "0" else "1"
+		bad = sig[:k] + c + sig[k + 1:]
+		assert raw.count(sig) == 1
+		open(sys.argv[2], "w").write(raw.replace(sig, bad) + "\n")
+	EOF
+	other=$QP_STATE/real-3.json
+	mkdir -p "$QP_STATE/logs"
+	ip netns exec "$(qp_ns 4)" python3 "$here/hostile.py" 80 $((n - 1)) \
+		"$done" "$badsig" "$other" >"$QP_STATE/logs/hostile.log" 2>&1 &
+	qp_wait 20 sh -c "ip netns exec $(qp_ns 4) ss -Hltn 'sport = :80' | grep -q ." ||
+		die "the hostile server does not listen"
+	for ((i = 0; i < n - 1; i++)); do start "$i" "$n"; done
+	local end=$((SECONDS + 240))
+	while [ ! -f "$done" ]; do
+		nothing_written 0 1 2 3
+		[ "$SECONDS" -lt "$end" ] ||
+			die "the nodes did not go through every hostile stage"
+		sleep 0.2
+	done
+	qp_wait 20 qp_ns_empty 4 || die "the hostile server did not exit"
+	nothing_written 0 1 2 3
+	local stage
+	for stage in raw garbage big-len big-close badsig ordinal; do
+		[ "$(grep -c "^$stage " "$done")" -ge $((n - 1)) ] ||
+			die "stage $stage did not reach every node"
+	done
+	note "each node got raw, garbage, 2 oversized, bad-sig, wrong-ordinal answers; nothing written"
+	local m
+	m=$(qp_curl 0 /metrics) || die "no /metrics on quorum-0"
+	for stage in toobig invalid; do
+		printf '%s\n' "$m" | grep -Eq \
+			"^peerd_discovery_errors_total\\{[^}]*reason=\"$stage\"[^}]*\\} [1-9]" ||
+			die "quorum-0 /metrics counts no $stage error"
+	done
+	note "quorum-0 /metrics counts toobig and invalid answers"
+	start 4 "$n"
+	converge "$n"
+	same_files "$n"
+	docs "$n"
+	every_peer "$n"
+	[ "$(field 4 node_id)" = "$real4" ] ||
+		die "quorum-4 serves another node_id than its identity's"
+	grep -q "$real4" "$(qp_dir 0)/dd/static-nodes.json" ||
+		die "static-nodes.json lacks quorum-4's real node_id"
+	cmp -s "$QP_STATE/env-4.json" "$QP_STATE/real-4.json" ||
+		die "\`quorum-peerd identity\` and the daemon sign different documents for quorum-4"
+	note "converged with quorum-4's real node_id"
+}
+
+case_secret() {
+	local n=3 i
+	net "$n"
+	start 0 "$n" CLUSTER_SECRET=alpha-secret-0123
+	start 1 "$n" CLUSTER_SECRET=alpha-secret-0123
+	start 2 "$n" CLUSTER_SECRET=bravo-secret-4567
+	qp_wait 60 peer_is 0 1 found || die "quorum-0 did not find quorum-1"
+	qp_wait 60 peer_is 1 0 found || die "quorum-1 did not find quorum-0"
+	for i in "0 2" "1 2" "2 0" "2 1"; do
+		set -- $i
+		qp_wait 60 attempts_at_least "$1" "$2" 3 ||
+			die "quorum-$1 does not show quorum-$2 refused 3 times"
+		peer_is "$1" "$2" waiting invalid ||
+			die "quorum-$1 /status for quorum-$2: not waiting/invalid"
+	done
+	nothing_written 0 1 2
+	for i in 0 1 2; do
+		[ "$(summary "$i" | cut -d' ' -f1)" = discovering ] ||
+			die "quorum-$i is not discovering: $(summary "$i")"
+		if qp_curl "$i" /status | grep -q -e alpha-secret -e bravo-secret ||
+			grep -q -e alpha-secret -e bravo-secret "$(qp_log "$i")"; then
+			die "quorum-$i shows a cluster secret"
+		fi
+	done
+	note "peers with another CLUSTER_SECRET refused (invalid), waiting; nothing written"
+}
+
+case_dns() {
+	local n=4 i
+	net "$n" 3 # no namespace and no hosts entry for quorum-3
+	for ((i = 0; i < n - 1; i++)); do start "$i" "$n"; done
+	for ((i = 0; i < n - 1; i++)); do
+		qp_wait 60 peer_is "$i" 3 waiting dns ||
+			die "quorum-$i /status: quorum-3 not waiting with a dns error"
+		qp_curl "$i" /status | jq_ peer 3 | grep -q -v ' null$' ||
+			die "quorum-$i /status: no last_error for quorum-3"
+	done
+	for ((i = 0; i < n - 1; i++)); do
+		qp_wait 30 grep -q 'waiting for quorum-3' "$(qp_log "$i")" ||
+			die "quorum-$i does not log that it waits for quorum-3"
+		[ "$(summary "$i")" = "discovering 3 4 false" ] ||
+			die "quorum-$i /status: $(summary "$i"), want discovering 3/4"
+	done
+	nothing_written 0 1 2
+	note "quorum-3 unresolvable: others wait (dns, attempts > 0), nothing written"
+}
+
+case_dnsmode() {
+	local n=3 i hosts
+	basic "$n" ADDRESS_MODE=dns
+	hosts=$(jq_ enode-hosts "$(qp_dir 0)/dd/static-nodes.json" | tr '\n' ' ')
+	[ "$hosts" = "quorum-0 quorum-1 quorum-2 " ] ||
+		die "ADDRESS_MODE=dns: enode hosts are \"$hosts\""
+	for ((i = 0; i < n; i++)); do
+		if grep -q "$QP_NET\\." "$(qp_dir "$i")/dd/static-nodes.json" \
+			"$(qp_dir "$i")/dd/permissioned-nodes.json"; then
+			die "quorum-$i's node lists carry IP addresses"
+		fi
+	done
+	note "ADDRESS_MODE=dns: enode URLs carry quorum-<i>, no IPs"
+}
+
+case_setup() {
+	local d=$QP_STATE/setup i ids f u
+	PEERD=$PEERD KEYSTORE_KDF=light "$root/scripts/setup.sh" 3 "$d" \
+		>"$QP_STATE/setup.log" 2>&1 ||
+		{ sed 's/^/    /' "$QP_STATE/setup.log"; die "setup.sh 3 failed"; }
+	for i in 0 1 2; do
+		[ -s "$d/qdata-$i/dd/geth/nodekey" ] ||
+			die "qdata-$i has no node key"
+	done
+	for f in dd/static-nodes.json genesis.json; do
+		u=$(for i in 0 1 2; do sha256sum <"$d/qdata-$i/$f"; done |
+			sort -u | wc -l)
+		[ "$u" = 1 ] || die "$f differs between the qdata dirs"
+	done
+	ids=$(jq_ enode-ids "$d/qdata-0/dd/static-nodes.json" | wc -l)
+	[ "$ids" = 3 ] || die "static-nodes.json has $ids entries, want 3"
+	for i in 0 1 2; do
+		f=$d/peers/quorum-$i.json
+		grep -q "$(jq_ field node_id <"$f")" "$d/qdata-0/dd/static-nodes.json" ||
+			die "static-nodes.json lacks quorum-$i"
+		u=$(jq_ field account <"$f")
+		grep -qi "${u#0x}" "$d/qdata-0/genesis.json" ||
+			die "genesis.json lacks quorum-$i's account"
+	done
+	note "3 qdata dirs: identical static-nodes.json and genesis.json with all 3 identities"
+	jq_ compose "$d/docker-compose.yml" 3 || die "compose file: bad YAML"
+	if command -v docker-compose >/dev/null; then
+		(cd "$d" && docker-compose -f docker-compose.yml config -q) ||
+			die "docker-compose config rejects the compose file"
+	fi
+	PEERD=$PEERD "$root/scripts/setup.sh" 3 "$d-disc" --discovery \
+		>>"$QP_STATE/setup.log" 2>&1 || die "setup.sh 3 --discovery failed"
+	jq_ compose "$d-disc/docker-compose.yml" 3 ||
+		die "--discovery compose file: bad YAML"
+	ls "$d-disc" | grep -q qdata && die "--discovery created data dirs"
+	if command -v docker-compose >/dev/null; then
+		(cd "$d-disc" && docker-compose -f docker-compose.yml config -q) ||
+			die "docker-compose config rejects the --discovery file"
+	fi
+	note "compose files parse (YAML, docker-compose config)"
+}
+
+case_launch() {
+	local n=4 i bin=$QP_STATE/bin pids=() code t
+	for t in fake-geth fake-tm; do
+		[ -x "$BUILD/$t" ] || die "no $BUILD/$t"
+	done
+	mkdir -p "$bin"
+	ln -sf "$BUILD/fake-geth" "$bin/geth"
+	ln -sf "$BUILD/fake-tm" "$bin/tessera"
+	net "$n"
+	for ((i = 0; i < n; i++)); do
+		start "$i" "$n" LAUNCH=yes PRIVACY=tessera STOP_TIMEOUT=10 \
+			"PATH=$bin:$PATH"
+		pids+=("$(cat "$(qp_pidfile "$i")")")
+	done
+	converge "$n" 120
+	for ((i = 0; i < n; i++)); do
+		qp_wait 60 ready "$i" || die "quorum-$i /readyz is not 200"
+		[ "$(summary "$i")" = "running $n $n true" ] ||
+			die "quorum-$i /status: $(summary "$i")"
+		qp_ns_has "$i" geth || die "no geth stand-in runs as quorum-$i"
+		qp_ns_has "$i" tessera || die "no TM stand-in runs as quorum-$i"
+		grep -Eqi 'geth.*(start|spawn)|(start|spawn).*geth' "$(qp_log "$i")" ||
+			die "quorum-$i's log does not show geth starting"
+	done
+	note "every node: TM and geth stand-ins running, /readyz 200"
+	for ((i = 0; i < n; i++)); do kill -TERM "${pids[$i]}"; done
+	# Grace: STOP_TIMEOUT for geth, then for the TM, plus slack.
+	for ((i = 0; i < n; i++)); do
+		qp_wait 30 qp_ns_empty "$i" || {
+			ps -o pid,stat,args -p "$(ip netns pids "$(qp_ns "$i")" |
+				tr '\n' ',' | sed 's/,$//')" | sed 's/^/    /'
+			die "processes left in $(qp_ns "$i") after SIGTERM + grace"
+		}
+		wait "${pids[$i]}"
+		code=$?
+		[ "$code" = 143 ] || die "quorum-$i exited $code after SIGTERM, want 143"
+	done
+	note "SIGTERM: every namespace empty within the grace time, exit 143"
+}
+
+# qp_ns_has I WORD: a process whose command line holds WORD runs in node
+# I's namespace.
+qp_ns_has() {
+	local p
+	for p in $(ip netns pids "$(qp_ns "$1")" 2>/dev/null); do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "$2" &&
+			return 0
+	done
+	return 1
+}
+
+# --- runner -----------------------------------------------------------------
+cases=("$@")
+[ ${#cases[@]} -eq 0 ] && cases=("${all_cases[@]}")
+for c in "${cases[@]}"; do
+	declare -F "case_$c" >/dev/null || qp_die "unknown case $c (known: ${all_cases[*]})"
+done
+for c in "${cases[@]}"; do
+	QP_STATE=$base/$c
+	mkdir -p "$QP_STATE/logs" "$QP_STATE/pids"
+	printf '%s\n' "--- $c"
+	t0=$SECONDS
+	(case_"$c")
+	rc=$?
+	if [ "$rc" = 0 ]; then
+		passed=$((passed + 1))
+		printf 'PASS %s (%d s)\n' "$c" $((SECONDS - t0))
+	else
+		failed=$((failed + 1))
+		failed_names+=("$c")
+		for log in "$QP_STATE"/logs/*.log; do
+			[ -f "$log" ] || continue
+			printf '    == %s (last lines)\n' "${log##*/}"
+			tail -n 8 "$log" | sed 's/^/    /'
+		done 2>/dev/null | head -n 60
+		printf 'FAIL %s\n' "$c"
+	fi
+	qp_all_down
+done
+printf '%d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ] || {
+	printf 'failed: %s\n' "${failed_names[*]}"
+	[ "${KEEP:-0}" = 1 ] && printf 'state kept in %s\n' "$base"
+	exit 1
+}

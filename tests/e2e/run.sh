@@ -1,0 +1,392 @@
+#!/bin/bash
+# Docker end-to-end test: builds docker/Dockerfile (against stand-in geth and
+# TM images made from tests/stubs) and runs
+#   (a) docker/docker-compose.yml: 4 nodes converge to identical
+#       static-nodes.json and genesis.json; node 0 reaches node 3's /env.sh
+#   (b) `compose stop` ends every node within its grace period with an
+#       expected exit code; `up` again keeps every identity
+#   (c) StatefulSet-shaped containers (host quorum-<i>, domain
+#       quorum.default.svc.cluster.local, ADDRESS_MODE=dns) converge with
+#       host names in static-nodes.json
+#   (d) the image runs as non-root, with NET_BIND_SERVICE as its only
+#       capability
+#
+#   tests/e2e/run.sh            everything
+#   tests/e2e/run.sh build      only the base image and the image builds
+#
+# Needs root (or a docker group member) and Docker's engine: dockerd is
+# started if none answers, and stopped again at the end. No registry is
+# needed: if debian:bookworm-slim cannot be pulled it is made with
+# debootstrap from the Debian mirror this machine's apt uses (and kept as a
+# cache). Environment:
+#   E2E_TIMEOUT      seconds to wait for convergence (default 300)
+#   E2E_KEEP_IMAGES  1 = keep the images built here (faster reruns)
+#   E2E_STOP_CODES   exit codes accepted after `stop` (default "0 143")
+#   E2E_CONTEXT      build context (default: the repository root)
+# ok() always succeeds, so "A && ok || bad" is an if/else.
+# shellcheck disable=SC2015
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+context=${E2E_CONTEXT:-$root}
+timeout=${E2E_TIMEOUT:-300}
+stop_codes=${E2E_STOP_CODES:-0 143}
+what=${1:-all}
+
+tag=quorum-peerd-e2e
+base=debian:bookworm-slim
+project=qpe2e$$
+net=qpe2e$$-net
+work=$(mktemp -d "${TMPDIR:-/tmp}/e2e.XXXXXX")
+dockerd_pid=
+compose=()
+passed=0
+failed=0
+
+log() { printf '== %s\n' "$*" >&2; }
+die() { printf 'e2e: %s\n' "$*" >&2; exit 1; }
+ok() { passed=$((passed + 1)); printf 'ok   %s\n' "$*"; }
+bad() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
+
+cleanup() {
+	set +e
+	if [ ${#compose[@]} -gt 0 ]; then
+		"${compose[@]}" down -v --remove-orphans >/dev/null 2>&1
+	fi
+	docker ps -aq --filter "label=qpe2e=$project" | xargs -r docker rm -fv >/dev/null 2>&1
+	docker network rm "$net" >/dev/null 2>&1
+	if [ "${E2E_KEEP_IMAGES:-0}" != 1 ]; then
+		docker rmi "$tag:latest" "$tag:quorum-standin" \
+			"$tag:tessera-standin" "$tag:build" >/dev/null 2>&1
+	fi
+	rm -rf "$work"
+	if [ -n "$dockerd_pid" ]; then
+		kill "$dockerd_pid" 2>/dev/null
+		wait "$dockerd_pid" 2>/dev/null
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ------------------------------------------------------------ engine -----
+start_engine() {
+	if docker info >/dev/null 2>&1; then
+		return
+	fi
+	command -v dockerd >/dev/null || die "no docker engine and no dockerd"
+	log "starting dockerd (log: $work/dockerd.log)"
+	dockerd >"$work/dockerd.log" 2>&1 &
+	dockerd_pid=$!
+	for _ in $(seq 60); do
+		docker info >/dev/null 2>&1 && return
+		kill -0 "$dockerd_pid" 2>/dev/null ||
+			die "dockerd exited: $(tail -n 5 "$work/dockerd.log")"
+		sleep 1
+	done
+	die "dockerd did not answer within 60 s"
+}
+
+find_compose() {
+	if docker compose version >/dev/null 2>&1; then
+		compose=(docker compose)
+	elif command -v docker-compose >/dev/null; then
+		compose=(docker-compose)
+	else
+		die "neither 'docker compose' nor docker-compose (Debian: apt-get install docker-compose)"
+	fi
+	compose+=(-p "$project" -f "$root/docker/docker-compose.yml")
+}
+
+# ---------------------------------------------------- apt mirrors --------
+# The first URI this machine's apt uses for a suite (one-line and deb822
+# sources). Nothing about mirrors is written in the repository.
+apt_uri_for_suite() {
+	local suite=$1 f
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -r "$f" ] || continue
+		awk -v s="$suite" '
+			$1 == "deb" {
+				i = 2
+				if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+				if ($(i + 1) == s) { print $i; exit }
+			}' "$f"
+	done
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -r "$f" ] || continue
+		awk -v s="$suite" '
+			function flush() {
+				if (deb && uri != "" && (" " suites " ") ~ (" " s " "))
+					{ print uri; found = 1; exit }
+				deb = 0; uri = ""; suites = ""
+			}
+			/^[ \t]*$/ { flush(); next }
+			/^Types:/ { deb = ($0 ~ /[ \t]deb([ \t]|$)/) }
+			/^URIs:/ { uri = $2 }
+			/^Suites:/ { $1 = ""; suites = $0 }
+			END { if (!found) flush() }' "$f"
+	done | head -n 1
+}
+
+# ------------------------------------------------------- base image ------
+base_image() {
+	if docker image inspect "$base" >/dev/null 2>&1; then
+		log "$base present"
+		return
+	fi
+	if docker pull "$base" >/dev/null 2>&1; then
+		log "$base pulled"
+		return
+	fi
+	command -v debootstrap >/dev/null ||
+		die "cannot pull $base and debootstrap is not installed"
+	[ -n "$apt_mirror" ] || die "no Debian mirror found in this machine's apt sources"
+	log "making $base with debootstrap from $apt_mirror"
+	local rootfs=$work/rootfs
+	debootstrap --variant=minbase bookworm "$rootfs" "$apt_mirror" \
+		>"$work/debootstrap.log" 2>&1 ||
+		die "debootstrap failed: $(tail -n 5 "$work/debootstrap.log")"
+	# Trim as the official slim image does.
+	rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
+		"$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* \
+		"$rootfs"/usr/share/info/* "$rootfs"/var/log/*.log
+	tar -C "$rootfs" -c . |
+		docker import -c 'CMD ["bash"]' - "$base" >/dev/null
+	rm -rf "$rootfs"
+}
+
+# ------------------------------------------------------------ images -----
+build_images() {
+	local args=(--network host -f "$context/docker/Dockerfile"
+		--build-arg "APT_MIRROR=$apt_mirror"
+		--build-arg "APT_SECURITY_MIRROR=$apt_security")
+	# Without buildx the classic builder is used; the Dockerfile needs no
+	# BuildKit feature.
+	docker buildx version >/dev/null 2>&1 || export DOCKER_BUILDKIT=0
+
+	log "building the build stage (compiles, runs the unit tests)"
+	docker build -q "${args[@]}" --target build -t "$tag:build" "$context" \
+		>"$work/build.log" 2>&1 ||
+		die "build stage failed: $(tail -n 20 "$work/build.log")"
+
+	# Stand-ins for the official images, with their layout: geth at
+	# /usr/local/bin/geth, the Tessera distribution's start script at
+	# /tessera/bin/tessera.
+	log "building stand-in geth and TM images"
+	mkdir -p "$work/standin"
+	cat >"$work/standin/Dockerfile.quorum" <<-EOF
+		FROM $tag:build AS stubs
+		FROM $base
+		COPY --from=stubs /src/build/fake-geth /usr/local/bin/geth
+	EOF
+	cat >"$work/standin/Dockerfile.tessera" <<-EOF
+		FROM $tag:build AS stubs
+		FROM $base
+		COPY --from=stubs /src/build/fake-tm /tessera/bin/tessera
+	EOF
+	docker build -q -f "$work/standin/Dockerfile.quorum" \
+		-t "$tag:quorum-standin" "$work/standin" >/dev/null
+	docker build -q -f "$work/standin/Dockerfile.tessera" \
+		-t "$tag:tessera-standin" "$work/standin" >/dev/null
+
+	log "building the node image"
+	docker build "${args[@]}" \
+		--build-arg "QUORUM_IMAGE=$tag:quorum-standin" \
+		--build-arg "TESSERA_IMAGE=$tag:tessera-standin" \
+		-t "$tag:latest" "$context" >"$work/image.log" 2>&1 ||
+		die "image build failed: $(tail -n 20 "$work/image.log")"
+	ok "image builds ($(docker image inspect -f '{{.Size}}' "$tag:latest" |
+		awk '{ printf "%.0f MB", $1 / 1e6 }'))"
+}
+
+# ---------------------------------------------------------- helpers ------
+# Waits until every container named is healthy; fails early when one stops.
+wait_healthy() {
+	local deadline=$((SECONDS + timeout)) c st all
+	while :; do
+		all=yes
+		for c in "$@"; do
+			st=$(docker inspect -f '{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$c")
+			case $st in
+			running/healthy) ;;
+			running/*) all=no ;;
+			*)
+				docker logs --tail 30 "$c" >&2 || true
+				bad "$c is $st before converging"
+				return 1
+				;;
+			esac
+		done
+		[ $all = yes ] && return 0
+		if [ $SECONDS -ge $deadline ]; then
+			for c in "$@"; do
+				printf -- '--- %s\n' "$c" >&2
+				docker logs --tail 15 "$c" >&2 || true
+			done
+			bad "not all healthy within ${timeout}s"
+			return 1
+		fi
+		sleep 2
+	done
+}
+
+# Same file on every container, non-empty.
+same_file() {
+	local file=$1 first='' c sum
+	shift
+	for c in "$@"; do
+		sum=$(docker exec "$c" sha256sum "$file" 2>/dev/null | cut -d' ' -f1) ||
+			{ bad "$c has no $file"; return 1; }
+		if [ -z "$first" ]; then
+			first=$sum
+		elif [ "$sum" != "$first" ]; then
+			bad "$file differs between $1 and $c"
+			return 1
+		fi
+	done
+	ok "$file identical on $# nodes"
+}
+
+container_of() { "${compose[@]}" ps -q "$1"; }
+
+# node_id of every node, from its own /env.json (needs `probe` to print
+# the body) and the peer list it rendered.
+identities() {
+	local c
+	for c in "$@"; do
+		docker exec "$c" quorum-peerd probe http://localhost/env.json |
+			grep -o '"node_id":"[0-9a-f]*"' || echo "no-env.json"
+	done
+	docker exec "$1" cat /qdata/dd/static-nodes.json
+}
+
+# ------------------------------------------------------------ tests ------
+test_compose() {
+	log "(a) docker compose: 4 nodes"
+	export PEERD_IMAGE=$tag:latest KEYSTORE_KDF=light RPC_PUBLISH=127.0.0.1:
+	"${compose[@]}" up -d --no-build >"$work/compose.log" 2>&1 ||
+		die "compose up failed: $(tail -n 20 "$work/compose.log")"
+	local cs=() i
+	for i in 0 1 2 3; do cs+=("$(container_of quorum-$i)"); done
+	wait_healthy "${cs[@]}" || return 1
+	ok "4 compose nodes ready"
+	same_file /qdata/dd/static-nodes.json "${cs[@]}"
+	same_file /qdata/genesis.json "${cs[@]}"
+	local n
+	n=$(docker exec "${cs[0]}" grep -o 'enode://' /qdata/dd/static-nodes.json | wc -l)
+	[ "$n" -eq 4 ] && ok "static-nodes.json lists 4 nodes" ||
+		bad "static-nodes.json lists $n nodes"
+	if "${compose[@]}" exec -T quorum-0 quorum-peerd probe http://quorum-3/env.sh \
+		>"$work/env3.sh"; then
+		ok "quorum-0 probes http://quorum-3/env.sh"
+	else
+		bad "quorum-0 cannot probe http://quorum-3/env.sh"
+	fi
+
+	log "(b) stop within the grace period, identities kept"
+	identities "${cs[@]}" >"$work/id.before"
+	local t0=$SECONDS code
+	"${compose[@]}" stop >/dev/null 2>&1
+	local took=$((SECONDS - t0))
+	[ $took -lt 60 ] && ok "compose stop took ${took}s (< 60s grace)" ||
+		bad "compose stop took ${took}s"
+	for c in "${cs[@]}"; do
+		code=$(docker inspect -f '{{.State.ExitCode}}' "$c")
+		case " $stop_codes " in
+		*" $code "*) ok "$(docker inspect -f '{{.Name}}' "$c") exited $code" ;;
+		*) bad "$(docker inspect -f '{{.Name}}' "$c") exited $code (want one of $stop_codes)" ;;
+		esac
+	done
+	"${compose[@]}" up -d --no-build >>"$work/compose.log" 2>&1 ||
+		die "compose up (again) failed"
+	wait_healthy "${cs[@]}" || return 1
+	identities "${cs[@]}" >"$work/id.after"
+	if ! grep -q 'enode://' "$work/id.before"; then
+		bad "no identities to compare (static-nodes.json empty)"
+	elif cmp -s "$work/id.before" "$work/id.after"; then
+		ok "identities unchanged after restart"
+	else
+		diff "$work/id.before" "$work/id.after" >&2 || true
+		bad "identities changed after restart"
+	fi
+	"${compose[@]}" down -v >/dev/null 2>&1
+}
+
+test_statefulset_shape() {
+	log "(c) StatefulSet-shaped: host names, ADDRESS_MODE=dns"
+	local domain=quorum.default.svc.cluster.local i cs=()
+	docker network create "$net" >/dev/null
+	for i in 0 1 2 3; do
+		cs+=("$(docker run -d --label "qpe2e=$project" \
+			--name "$project-quorum-$i" --network "$net" \
+			--hostname "quorum-$i" --domainname "$domain" \
+			--network-alias "quorum-$i.$domain" \
+			--cap-drop ALL --cap-add NET_BIND_SERVICE \
+			--security-opt no-new-privileges:true \
+			--health-cmd 'quorum-peerd probe http://localhost/readyz' \
+			--health-interval 2s \
+			-e NODE_NUMBER=4 -e NODE_PREFIX=quorum- \
+			-e NODE_DOMAIN="$domain" -e ADDRESS_MODE=dns \
+			-e KEYSTORE_KDF=light "$tag:latest")")
+	done
+	wait_healthy "${cs[@]}" || return 1
+	ok "4 StatefulSet-shaped nodes ready"
+	same_file /qdata/dd/static-nodes.json "${cs[@]}"
+	same_file /qdata/genesis.json "${cs[@]}"
+	local nodes
+	nodes=$(docker exec "${cs[0]}" cat /qdata/dd/static-nodes.json)
+	for i in 0 1 2 3; do
+		case $nodes in
+		*"@quorum-$i.$domain:"*) ok "static-nodes.json names quorum-$i.$domain" ;;
+		*) bad "static-nodes.json lacks quorum-$i.$domain" ;;
+		esac
+	done
+
+	log "(d) non-root, one capability"
+	local uid capeff
+	uid=$(docker exec "${cs[0]}" id -u)
+	[ "$uid" != 0 ] && ok "runs as uid $uid" || bad "runs as root"
+	uid=$(docker run --rm --entrypoint id "$tag:latest" -u)
+	[ "$uid" = 1000 ] && ok "image user is uid 1000" || bad "image user is uid $uid"
+	# Under no-new-privileges Docker leaves a non-root process no
+	# capability at all (0); without it, the file capability gives
+	# CAP_NET_BIND_SERVICE (0x400). Never anything more.
+	capeff=$(docker exec "${cs[0]}" awk '/^CapEff/ { print $2 }' /proc/1/status)
+	case $capeff in
+	0000000000000000 | 0000000000000400) ok "PID 1 capabilities: $capeff" ;;
+	*) bad "PID 1 CapEff is $capeff" ;;
+	esac
+
+	# The file capability alone must open port 80, as on a Kubernetes node
+	# whose runtime keeps low ports privileged: without no-new-privileges,
+	# with the sysctl at the kernel's default.
+	local c
+	c=$(docker run -d --label "qpe2e=$project" --hostname quorum-0 \
+		--cap-drop ALL --cap-add NET_BIND_SERVICE \
+		--sysctl net.ipv4.ip_unprivileged_port_start=1024 \
+		--health-interval 2s -e NODE_NUMBER=1 -e LAUNCH=no \
+		-e KEYSTORE_KDF=light "$tag:latest")
+	if wait_healthy "$c"; then
+		ok "port 80 bound through the file capability"
+	fi
+	capeff=$(docker exec "$c" awk '/^CapEff/ { print $2 }' /proc/1/status)
+	[ "$capeff" = 0000000000000400 ] &&
+		ok "file capability gives CAP_NET_BIND_SERVICE alone" ||
+		bad "file capability: CapEff is $capeff"
+}
+
+# -------------------------------------------------------------- main -----
+[ -f "$context/docker/Dockerfile" ] || die "no docker/Dockerfile in $context"
+start_engine
+apt_mirror=$(apt_uri_for_suite bookworm)
+apt_security=$(apt_uri_for_suite bookworm-security)
+log "apt mirror: ${apt_mirror:-none} security: ${apt_security:-none}"
+base_image
+build_images
+if [ "$what" != build ]; then
+	find_compose
+	test_compose || true
+	test_statefulset_shape || true
+fi
+printf '%d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ]
