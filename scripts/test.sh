@@ -93,8 +93,7 @@ suite_cluster() {
 }
 
 suite_pid1() {
-	build_normal && PEERD="$build/quorum-peerd" BUILD="$build" \
-		tests/pid1/run.sh
+	build_normal && tests/pid1/run.sh "$build"
 }
 
 suite_helm() {
