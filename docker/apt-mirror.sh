@@ -2,11 +2,14 @@
 # Points apt at another Debian mirror for the length of an image build step.
 #   apt-mirror.sh set MIRROR [SECURITY_MIRROR]
 #   apt-mirror.sh restore
+#   apt-mirror.sh update
 # MIRROR is the base URL of the Debian archive; "" keeps the image's sources.
 # SECURITY_MIRROR is that of the security archive ("" = left out).
 # The e2e test passes the build host's own mirrors (read from its apt sources)
 # so that builds work where the default mirror cannot be reached; "restore"
 # puts the image's sources back so that the mirror does not leak into it.
+# "update" is apt-get update, failing on any error but retried: build hosts
+# with a flaky resolver should not fail a build.
 set -eu
 saved=/var/tmp/apt-sources.orig
 case "${1:-}" in
@@ -33,8 +36,17 @@ restore)
 	cp -a "$saved"/sources.list* /etc/apt/
 	rm -rf "$saved"
 	;;
+update)
+	for delay in 2 4 8 16 0; do
+		apt-get update --error-on=any && exit 0
+		[ "$delay" -gt 0 ] || break
+		echo "apt-get update failed, retrying in ${delay}s" >&2
+		sleep "$delay"
+	done
+	exit 1
+	;;
 *)
-	echo "usage: apt-mirror.sh set MIRROR [SECURITY_MIRROR] | restore" >&2
+	echo "usage: apt-mirror.sh set MIRROR [SECURITY_MIRROR] | restore | update" >&2
 	exit 2
 	;;
 esac

@@ -118,13 +118,7 @@ cmd_up() {
 			"$QP_PEERD"
 	} >"$QP_STATE/cluster.env"
 
-	qp_bridge_up || qp_die "cannot create bridge $QP_BR"
-	local hosts
-	hosts=$(qp_hosts "$n")
-	for ((i = 0; i < n; i++)); do
-		qp_node_up "$i" || qp_die "cannot create namespace $(qp_ns "$i")"
-		qp_node_files "$i" "$hosts" || qp_die "cannot write /etc/netns/$(qp_ns "$i")"
-	done
+	qp_net_up "$n" || qp_die "cannot create the network"
 	for ((i = 0; i < n; i++)); do
 		if qp_pid "$i" >/dev/null; then
 			running=$((running + 1))

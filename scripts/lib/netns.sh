@@ -25,6 +25,11 @@
 : "${QP_PREFIX:=quorum-}"
 : "${QP_STATE:=/tmp/qp-cluster}"
 : "${QP_PEERD:=}"
+# The system's python3 when there is one: shims (pyenv) cost 0.2 s a call.
+if [ -z "${QP_PY:-}" ]; then
+	QP_PY=python3
+	[ -x /usr/bin/python3 ] && QP_PY=/usr/bin/python3
+fi
 
 # Comment on the iptables rule we add, so that only ours is ever removed.
 qp_fw_tag() { printf 'quorum-peerd %s' "$QP_BR"; }
@@ -33,6 +38,9 @@ qp_ns() { printf '%s%d' "$QP_NS" "$1"; }
 qp_host() { printf '%s%d' "$QP_PREFIX" "$1"; }
 # 200 addresses per /24 from .10, so ordinals 0..1023 fit in .1.x to .6.x.
 qp_ip() { printf '%s.%d.%d' "$QP_NET" $((1 + $1 / 200)) $((10 + $1 % 200)); }
+# A fixed MAC per address (02:00 + the IPv4 bytes), so that every node can
+# know every other node's without ARP.
+qp_mac() { qp_mac_of "$(qp_ip "$1")"; }
 qp_dir() { printf '%s/%s' "$QP_STATE" "$(qp_host "$1")"; }
 qp_log() { printf '%s/logs/%s.log' "$QP_STATE" "$(qp_host "$1")"; }
 qp_pidfile() { printf '%s/pids/%s.pid' "$QP_STATE" "$(qp_host "$1")"; }
@@ -45,7 +53,7 @@ qp_die() {
 qp_need_root() {
 	[ "$(id -u)" = 0 ] || qp_die "needs root (network namespaces)"
 	local c
-	for c in ip unshare curl python3; do
+	for c in ip unshare curl "$QP_PY"; do
 		command -v "$c" >/dev/null || qp_die "$c is not installed"
 	done
 }
@@ -119,7 +127,8 @@ qp_node_up() {
 	ip=$(qp_ip "$i")
 	if ip netns list | awk '{print $1}' | grep -qx -- "$ns"; then
 		if ip -n "$ns" -4 addr show dev eth0 2>/dev/null |
-			grep -q "inet $ip/"; then
+			grep -q "inet $ip/" &&
+			ip -n "$ns" link show dev eth0 | grep -q "$(qp_mac "$i") "; then
 			return 0
 		fi
 		ip netns del "$ns" || return 1
@@ -130,9 +139,56 @@ qp_node_up() {
 	ip link set "$peer" netns "$ns" || return 1
 	ip link set "$veth" master "$QP_BR" up || return 1
 	ip -n "$ns" link set "$peer" name eth0 || return 1
+	ip -n "$ns" link set eth0 address "$(qp_mac "$i")" || return 1
 	ip -n "$ns" addr add "$ip/16" dev eth0 || return 1
 	ip -n "$ns" link set lo up || return 1
 	ip -n "$ns" link set eth0 up || return 1
+}
+
+# qp_neigh_batch N: `ip -batch` lines making permanent neighbour entries
+# for nodes 0..N-1 (one line per node, in ordinal order). The kernel's
+# neighbour table is shared by every namespace, and full-mesh ARP (N*(N-1)
+# entries) overflows its default gc_thresh3 of 1024 already at N=33
+# ("neighbor table overflow": connections time out); permanent entries do
+# not count against it, and no ARP is needed at all.
+qp_neigh_batch() {
+	local j a b
+	for ((j = 0; j < $1; j++)); do
+		a=$((1 + j / 200))
+		b=$((10 + j % 200))
+		printf 'neigh replace %s.%d.%d lladdr %s dev eth0 nud permanent\n' \
+			"$QP_NET" "$a" "$b" "$(qp_mac_of "$QP_NET.$a.$b")"
+	done
+}
+qp_mac_of() {
+	local ip=$1
+	printf '02:00:%02x:%02x:%02x:%02x' ${ip//./ }
+}
+
+# qp_node_neigh I BATCH: loads BATCH (from qp_neigh_batch) into node I,
+# but its own line.
+qp_node_neigh() {
+	printf '%s\n' "$2" | grep -v -F " $(qp_ip "$1") " |
+		ip -n "$(qp_ns "$1")" -batch -
+}
+
+# qp_net_up N [ORDINAL...]: bridge and nodes 0..N-1 but the ordinals given
+# (which get no namespace and no hosts entry anywhere: names that never
+# resolve). Idempotent. Fails with a message on stderr.
+qp_net_up() {
+	local n=$1 i skip hosts batch
+	shift
+	qp_bridge_up || { echo "cannot create bridge $QP_BR" >&2; return 1; }
+	hosts=$(qp_hosts "$n" "$@")
+	batch=$(qp_neigh_batch "$n")
+	for ((i = 0; i < n; i++)); do
+		for skip in "$@"; do [ "$skip" = "$i" ] && continue 2; done
+		qp_node_up "$i" && qp_node_neigh "$i" "$batch" &&
+			qp_node_files "$i" "$hosts" || {
+			echo "cannot set up namespace $(qp_ns "$i")" >&2
+			return 1
+		}
+	done
 }
 
 # qp_kill_ns I [SIGNAL]: signals every process in the namespace.
@@ -294,7 +350,7 @@ qp_status_line() {
 			"$(qp_ip "$1")"
 		return 1
 	}
-	printf '%s' "$json" | python3 -c '
+	printf '%s' "$json" | "$QP_PY" -c '
 import json, sys
 host, ip = sys.argv[1], sys.argv[2]
 s = json.load(sys.stdin)

@@ -2,6 +2,7 @@
 """JSON/YAML helpers for tests/cluster/run.sh (stdlib, plus PyYAML if any).
 
   jcheck.py field KEY              < doc.json   value of a top-level member
+  jcheck.py fields KEY FILE...                  KEY of each file, one a line
   jcheck.py enode-ids FILE                      node IDs of the enode URLs
   jcheck.py enode-hosts FILE                    host part of the enode URLs
   jcheck.py peer ORDINAL           < status     "state attempts reason err"
@@ -41,6 +42,11 @@ def main():
     if cmd == "field":
         v = json.load(sys.stdin).get(sys.argv[2])
         print("" if v is None else v)
+    elif cmd == "fields":
+        for path in sys.argv[3:]:
+            with open(path) as f:
+                v = json.load(f).get(sys.argv[2])
+            print("" if v is None else v)
     elif cmd == "enode-ids":
         for m in enodes(sys.argv[2]):
             print(m.group(1))

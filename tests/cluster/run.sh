@@ -61,7 +61,7 @@ die() {
 	exit 1
 }
 note() { printf "    [%3d s] %s\n" $((SECONDS - ${t0:-0})) "$*"; }
-jq_() { python3 "$here/jcheck.py" "$@"; }
+jq_() { "$QP_PY" "$here/jcheck.py" "$@"; }
 
 # Environment every daemon gets; cases add to it.
 common_env() {
@@ -71,17 +71,7 @@ common_env() {
 
 # net N [ORDINAL...]: namespaces 0..N-1 but the ones given, each with a
 # hosts file naming nodes 0..N-1 but the ones given.
-net() {
-	local n=$1 i skip hosts
-	shift
-	qp_bridge_up || die "cannot create bridge $QP_BR"
-	hosts=$(qp_hosts "$n" "$@")
-	for ((i = 0; i < n; i++)); do
-		for skip in "$@"; do [ "$skip" = "$i" ] && continue 2; done
-		qp_node_up "$i" || die "cannot create namespace $(qp_ns "$i")"
-		qp_node_files "$i" "$hosts" || die "cannot write hosts of $i"
-	done
-}
+net() { qp_net_up "$@" || die "cannot create the network"; }
 
 # start I N [VAR=value...]
 start() {
@@ -135,17 +125,19 @@ field() { jq_ field "$2" <"$QP_STATE/env-$1.json"; }
 every_peer() {
 	local n=$1 i want got f acct d
 	d=$(qp_dir 0)
-	want=$(for ((i = 0; i < n; i++)); do field "$i" node_id; done)
+	want=$(for ((i = 0; i < n; i++)); do
+		printf '%s\n' "$QP_STATE/env-$i.json"
+	done | xargs "$QP_PY" "$here/jcheck.py" fields node_id)
 	for f in dd/static-nodes.json dd/permissioned-nodes.json; do
 		got=$(jq_ enode-ids "$d/$f") || die "$f: not a list of enodes"
 		[ "$got" = "$want" ] ||
 			die "$f does not list the $n node IDs in ordinal order"
 	done
-	for ((i = 0; i < n; i++)); do
-		acct=$(field "$i" account)
-		acct=${acct#0x}
-		grep -qi -- "$acct" "$d/genesis.json" ||
-			die "genesis.json lacks quorum-$i's account $acct"
+	for acct in $(for ((i = 0; i < n; i++)); do
+		printf '%s\n' "$QP_STATE/env-$i.json"
+	done | xargs "$QP_PY" "$here/jcheck.py" fields account); do
+		grep -qi -- "${acct#0x}" "$d/genesis.json" ||
+			die "genesis.json lacks the account $acct"
 	done
 	note "every node's enode and account present"
 }
@@ -317,7 +309,7 @@ case_hostile() {
 	real4=$(jq_ field node_id <"$QP_STATE/real-4.json")
 	[ ${#real4} = 128 ] || die "no node_id in quorum-4's identity document"
 	badsig=$QP_STATE/badsig.json
-	python3 - "$QP_STATE/real-4.json" "$badsig" <<-'EOF' || die "cannot forge"
+	"$QP_PY" - "$QP_STATE/real-4.json" "$badsig" <<-'EOF' || die "cannot forge"
 		import json, sys
 		raw = open(sys.argv[1]).read().strip()
 		sig = json.loads(raw)["sig"]
@@ -330,7 +322,7 @@ case_hostile() {
 	EOF
 	other=$QP_STATE/real-3.json
 	mkdir -p "$QP_STATE/logs"
-	ip netns exec "$(qp_ns 4)" python3 "$here/hostile.py" 80 $((n - 1)) \
+	ip netns exec "$(qp_ns 4)" "$QP_PY" "$here/hostile.py" 80 $((n - 1)) \
 		"$done" "$badsig" "$other" >"$QP_STATE/logs/hostile.log" 2>&1 &
 	qp_wait 20 sh -c "ip netns exec $(qp_ns 4) ss -Hltn 'sport = :80' | grep -q ." ||
 		die "the hostile server does not listen"

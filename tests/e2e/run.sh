@@ -165,7 +165,7 @@ build_images() {
 	docker buildx version >/dev/null 2>&1 || export DOCKER_BUILDKIT=0
 
 	log "building the build stage (compiles, runs the unit tests)"
-	docker build -q "${args[@]}" --target build -t "$tag:build" "$context" \
+	docker build -q --force-rm "${args[@]}" --target build -t "$tag:build" "$context" \
 		>"$work/build.log" 2>&1 ||
 		die "build stage failed: $(tail -n 20 "$work/build.log")"
 
@@ -190,7 +190,7 @@ build_images() {
 		-t "$tag:tessera-standin" "$work/standin" >/dev/null
 
 	log "building the node image"
-	docker build "${args[@]}" \
+	docker build --force-rm "${args[@]}" \
 		--build-arg "QUORUM_IMAGE=$tag:quorum-standin" \
 		--build-arg "TESSERA_IMAGE=$tag:tessera-standin" \
 		-t "$tag:latest" "$context" >"$work/image.log" 2>&1 ||
@@ -236,7 +236,7 @@ same_file() {
 	shift
 	for c in "$@"; do
 		sum=$(docker exec "$c" sha256sum "$file" 2>/dev/null | cut -d' ' -f1) ||
-			{ bad "$c has no $file"; return 1; }
+			{ bad "$(docker inspect -f '{{.Name}}' "$c") has no $file"; return 1; }
 		if [ -z "$first" ]; then
 			first=$sum
 		elif [ "$sum" != "$first" ]; then
