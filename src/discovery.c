@@ -5,6 +5,7 @@
  */
 
 #include "peerd/discovery.h"
+#include "peerd/strbuf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -647,46 +648,26 @@ unsigned discovery_found_count(const struct discovery *d)
 
 /* ---- reports ---- */
 
-static int d_appendf(char *buf, size_t len, size_t *used, const char *fmt,
-    ...) __attribute__((format(printf, 4, 5)));
-
-static int d_appendf(char *buf, size_t len, size_t *used, const char *fmt,
-    ...)
-{
-	va_list ap;
-	int n;
-
-	if (*used >= len)
-		return -E2BIG;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *used, len - *used, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len - *used)
-		return -E2BIG;
-	*used += (size_t)n;
-	return 0;
-}
-
 /* s as a JSON string; error messages may quote anything a peer sent. */
 static int d_append_json_str(char *buf, size_t len, size_t *used,
     const char *s)
 {
-	int rc = d_appendf(buf, len, used, "\"");
+	int rc = strbuf_appendf(buf, len, used, "\"");
 	unsigned char c;
 
 	for (; rc == 0 && *s != '\0'; s++) {
 		c = (unsigned char)*s;
 		if (c == '"' || c == '\\')
-			rc = d_appendf(buf, len, used, "\\%c", c);
+			rc = strbuf_appendf(buf, len, used, "\\%c", c);
 		else if (c < 0x20 || c == 0x7f)
-			rc = d_appendf(buf, len, used, "\\u%04x", c);
+			rc = strbuf_appendf(buf, len, used, "\\u%04x", c);
 		else if (c >= 0x80)
-			rc = d_appendf(buf, len, used, "?"); /* keep it ASCII */
+			rc = strbuf_appendf(buf, len, used, "?"); /* keep it ASCII */
 		else
-			rc = d_appendf(buf, len, used, "%c", c);
+			rc = strbuf_appendf(buf, len, used, "%c", c);
 	}
 	if (rc == 0)
-		rc = d_appendf(buf, len, used, "\"");
+		rc = strbuf_appendf(buf, len, used, "\"");
 	return rc;
 }
 
@@ -708,35 +689,35 @@ int discovery_status_json(const struct discovery *d, char *buf, size_t len,
 	bool first = true;
 	int rc;
 
-	rc = d_appendf(buf, len, used, "[");
+	rc = strbuf_appendf(buf, len, used, "[");
 	for (i = 0; rc == 0 && i < d->n; i++) {
 		if (i == d->self)
 			continue;
 		p = &d->peers[i];
-		rc = d_appendf(buf, len, used, "%s{\"ordinal\":%u,\"host\":",
+		rc = strbuf_appendf(buf, len, used, "%s{\"ordinal\":%u,\"host\":",
 		    first ? "" : ",", p->ordinal);
 		if (rc == 0)
 			rc = d_append_json_str(buf, len, used, p->host);
 		if (rc == 0)
-			rc = d_appendf(buf, len, used,
+			rc = strbuf_appendf(buf, len, used,
 			    ",\"state\":\"%s\",\"in_flight\":%s,"
 			    "\"attempts\":%u,\"reason\":",
 			    p->found ? "found" : "waiting",
 			    p->in_flight ? "true" : "false", p->attempts);
 		first = false;
 		if (rc == 0 && p->reason < 0)
-			rc = d_appendf(buf, len, used,
+			rc = strbuf_appendf(buf, len, used,
 			    "null,\"last_error\":null}");
 		else if (rc == 0)
-			rc = d_appendf(buf, len, used,
+			rc = strbuf_appendf(buf, len, used,
 			    "\"%s\",\"last_error\":", reason_names[p->reason]);
 		if (rc == 0 && p->reason >= 0)
 			rc = d_append_json_str(buf, len, used, p->last_error);
 		if (rc == 0 && p->reason >= 0)
-			rc = d_appendf(buf, len, used, "}");
+			rc = strbuf_appendf(buf, len, used, "}");
 	}
 	if (rc == 0)
-		rc = d_appendf(buf, len, used, "]");
+		rc = strbuf_appendf(buf, len, used, "]");
 	return d_undo(buf, len, used, start, rc);
 }
 
@@ -747,7 +728,7 @@ int discovery_metrics(const struct discovery *d, char *buf, size_t len,
 	unsigned r;
 	int rc;
 
-	rc = d_appendf(buf, len, used,
+	rc = strbuf_appendf(buf, len, used,
 	    "# HELP peerd_discovery_peers Peers by discovery state (self "
 	    "excluded).\n"
 	    "# TYPE peerd_discovery_peers gauge\n"
@@ -761,7 +742,7 @@ int discovery_metrics(const struct discovery *d, char *buf, size_t len,
 	    "# TYPE peerd_discovery_errors_total counter\n",
 	    d->nfound, d->n - 1 - d->nfound, d->attempts_total);
 	for (r = 0; rc == 0 && r < DISCOVERY_REASONS; r++)
-		rc = d_appendf(buf, len, used,
+		rc = strbuf_appendf(buf, len, used,
 		    "peerd_discovery_errors_total{reason=\"%s\"} %lu\n",
 		    reason_names[r], d->errors[r]);
 	return d_undo(buf, len, used, start, rc);
@@ -784,7 +765,7 @@ void discovery_progress(const struct discovery *d, char *buf, size_t len)
 		if (len <= tail)
 			break;
 		before = used;
-		if (d_appendf(buf, len - tail, &used, "%s%s",
+		if (strbuf_appendf(buf, len - tail, &used, "%s%s",
 			shown == 0 ? "waiting for " : ", ", p->name) < 0) {
 			used = before;
 			buf[used] = '\0';
@@ -793,6 +774,6 @@ void discovery_progress(const struct discovery *d, char *buf, size_t len)
 		shown++;
 	}
 	if (shown < waiting)
-		(void)d_appendf(buf, len, &used, "%s... (+%zu more)",
+		(void)strbuf_appendf(buf, len, &used, "%s... (+%zu more)",
 		    shown == 0 ? "waiting for " : ", ", waiting - shown);
 }

@@ -1,6 +1,7 @@
 /* http_server: libmicrohttpd driven by the one event loop (epoll mode). */
 
 #include "peerd/http_server.h"
+#include "peerd/strbuf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -420,26 +421,6 @@ uint16_t http_server_port(const struct http_server *srv)
 	return srv->port;
 }
 
-static int http_appendf(char *buf, size_t len, size_t *used, const char *fmt,
-    ...) __attribute__((format(printf, 4, 5)));
-
-static int http_appendf(char *buf, size_t len, size_t *used, const char *fmt,
-    ...)
-{
-	va_list ap;
-	int n;
-
-	if (*used >= len)
-		return -E2BIG;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *used, len - *used, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len - *used)
-		return -E2BIG;
-	*used += (size_t)n;
-	return 0;
-}
-
 int http_server_metrics(const struct http_server *srv, char *buf, size_t len,
     size_t *used)
 {
@@ -449,7 +430,7 @@ int http_server_metrics(const struct http_server *srv, char *buf, size_t len,
 	char code[16];
 	int rc;
 
-	rc = http_appendf(buf, len, used,
+	rc = strbuf_appendf(buf, len, used,
 	    "# HELP peerd_http_requests_total HTTP requests answered, by path "
 	    "and status code.\n"
 	    "# TYPE peerd_http_requests_total counter\n");
@@ -463,7 +444,7 @@ int http_server_metrics(const struct http_server *srv, char *buf, size_t len,
 				snprintf(code, sizeof(code), "other");
 			else
 				snprintf(code, sizeof(code), "%d", cnt->code);
-			rc = http_appendf(buf, len, used,
+			rc = strbuf_appendf(buf, len, used,
 			    "peerd_http_requests_total{path=\"%s\",code=\"%s\"}"
 			    " %lu\n",
 			    path, code, cnt->n);

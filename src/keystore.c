@@ -27,6 +27,7 @@
 #include "peerd/encoding.h"
 #include "peerd/ethkey.h"
 #include "peerd/keccak.h"
+#include "peerd/strbuf.h"
 
 #ifdef PEERD_TESTING
 #define TESTABLE
@@ -62,20 +63,6 @@ struct ks_file {
 TESTABLE void keystore_pbkdf2_sha256(const uint8_t *pw, size_t pwlen,
     const uint8_t *salt, size_t saltlen, uint64_t c, uint8_t *out,
     size_t outlen);
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Printable, bounded rendering of an untrusted string for messages. */
 static void quote(char *dst, size_t dstlen, const char *s)
@@ -116,11 +103,11 @@ static int get_object(const cJSON *obj, const char *path, const cJSON **out,
 	const cJSON *m = member(obj, path);
 
 	if (m == NULL) {
-		seterr(err, errlen, "keystore: %s: missing", path);
+		strbuf_seterr(err, errlen, "keystore: %s: missing", path);
 		return -EINVAL;
 	}
 	if (!cJSON_IsObject(m)) {
-		seterr(err, errlen, "keystore: %s: not an object", path);
+		strbuf_seterr(err, errlen, "keystore: %s: not an object", path);
 		return -EINVAL;
 	}
 	*out = m;
@@ -133,11 +120,11 @@ static int get_string(const cJSON *obj, const char *path, const char **out,
 	const cJSON *m = member(obj, path);
 
 	if (m == NULL) {
-		seterr(err, errlen, "keystore: %s: missing", path);
+		strbuf_seterr(err, errlen, "keystore: %s: missing", path);
 		return -EINVAL;
 	}
 	if (!cJSON_IsString(m) || m->valuestring == NULL) {
-		seterr(err, errlen, "keystore: %s: not a string", path);
+		strbuf_seterr(err, errlen, "keystore: %s: not a string", path);
 		return -EINVAL;
 	}
 	*out = m->valuestring;
@@ -152,21 +139,21 @@ static int get_uint(const cJSON *obj, const char *path, uint64_t min,
 	double v;
 
 	if (m == NULL) {
-		seterr(err, errlen, "keystore: %s: missing", path);
+		strbuf_seterr(err, errlen, "keystore: %s: missing", path);
 		return -EINVAL;
 	}
 	if (!cJSON_IsNumber(m)) {
-		seterr(err, errlen, "keystore: %s: not a number", path);
+		strbuf_seterr(err, errlen, "keystore: %s: not a number", path);
 		return -EINVAL;
 	}
 	v = m->valuedouble;
 	if (!isfinite(v) || v != floor(v)) {
-		seterr(err, errlen, "keystore: %s: not an integer: %.17g", path,
+		strbuf_seterr(err, errlen, "keystore: %s: not an integer: %.17g", path,
 		    v);
 		return -EINVAL;
 	}
 	if (v < (double)min || v > (double)max) {
-		seterr(err, errlen,
+		strbuf_seterr(err, errlen,
 		    "keystore: %s: out of range [%llu, %llu]: %.17g", path,
 		    (unsigned long long)min, (unsigned long long)max, v);
 		return -EINVAL;
@@ -191,11 +178,11 @@ static int get_hex(const cJSON *obj, const char *path, uint8_t *out,
 	if (len % 2 != 0 || len / 2 < minlen || len / 2 > maxlen) {
 		quote(q, sizeof(q), s);
 		if (minlen == maxlen)
-			seterr(err, errlen,
+			strbuf_seterr(err, errlen,
 			    "keystore: %s: want %zu hex characters: \"%s\"",
 			    path, 2 * minlen, q);
 		else
-			seterr(err, errlen,
+			strbuf_seterr(err, errlen,
 			    "keystore: %s: want %zu to %zu hex characters: "
 			    "\"%s\"",
 			    path, 2 * minlen, 2 * maxlen, q);
@@ -203,7 +190,7 @@ static int get_hex(const cJSON *obj, const char *path, uint8_t *out,
 	}
 	if (encoding_unhex(out, len / 2, s, len) != 0) {
 		quote(q, sizeof(q), s);
-		seterr(err, errlen, "keystore: %s: not hex: \"%s\"", path, q);
+		strbuf_seterr(err, errlen, "keystore: %s: not hex: \"%s\"", path, q);
 		return -EINVAL;
 	}
 	if (outlen != NULL)
@@ -231,13 +218,13 @@ static int parse_address(const cJSON *root, uint8_t addr[static 20],
 		len -= 2;
 	}
 	if (encoding_unhex(addr, 20, s, len) != 0) {
-		seterr(err, errlen,
+		strbuf_seterr(err, errlen,
 		    "keystore: address: want 40 hex characters: \"%s\"", q);
 		return -EINVAL;
 	}
 	/* geth skips such files: "missing or zero address". */
 	if (memcmp(addr, zero, 20) == 0) {
-		seterr(err, errlen, "keystore: address: zero address");
+		strbuf_seterr(err, errlen, "keystore: address: zero address");
 		return -EINVAL;
 	}
 	return 0;
@@ -247,34 +234,34 @@ static int check_scrypt(uint64_t n, uint64_t r, uint64_t p, char *err,
     size_t errlen)
 {
 	if (n < 2 || (n & (n - 1)) != 0) {
-		seterr(err, errlen,
+		strbuf_seterr(err, errlen,
 		    "keystore: crypto.kdfparams.n: not a power of two >= 2: "
 		    "%llu",
 		    (unsigned long long)n);
 		return -EINVAL;
 	}
 	if (r < 1 || r > KS_SCRYPT_R_MAX) {
-		seterr(err, errlen,
+		strbuf_seterr(err, errlen,
 		    "keystore: crypto.kdfparams.r: out of range [1, %d]: %llu",
 		    KS_SCRYPT_R_MAX, (unsigned long long)r);
 		return -EINVAL;
 	}
 	if (p < 1 || p > KS_SCRYPT_P_MAX) {
-		seterr(err, errlen,
+		strbuf_seterr(err, errlen,
 		    "keystore: crypto.kdfparams.p: out of range [1, %d]: %llu",
 		    KS_SCRYPT_P_MAX, (unsigned long long)p);
 		return -EINVAL;
 	}
 	/* n is a power of two <= 2^63 and r <= 256: compare by division. */
 	if (n > KS_SCRYPT_MEM_MAX / 128 / r) {
-		seterr(err, errlen,
+		strbuf_seterr(err, errlen,
 		    "keystore: crypto.kdfparams.n: scrypt memory 128*r*n over "
 		    "256 MiB: n=%llu r=%llu",
 		    (unsigned long long)n, (unsigned long long)r);
 		return -EINVAL;
 	}
 	if (n * r * p > KS_SCRYPT_WORK_MAX) {
-		seterr(err, errlen,
+		strbuf_seterr(err, errlen,
 		    "keystore: crypto.kdfparams: scrypt work n*r*p over 2^22: "
 		    "n=%llu r=%llu p=%llu",
 		    (unsigned long long)n, (unsigned long long)r,
@@ -321,7 +308,7 @@ static int parse_kdf(const cJSON *crypto, struct ks_file *ks, char *err,
 			    errlen);
 		if (ret == 0 && strcmp(prf, "hmac-sha256") != 0) {
 			quote(q, sizeof(q), prf);
-			seterr(err, errlen,
+			strbuf_seterr(err, errlen,
 			    "keystore: crypto.kdfparams.prf: unsupported "
 			    "PBKDF2 PRF: \"%s\"",
 			    q);
@@ -329,7 +316,7 @@ static int parse_kdf(const cJSON *crypto, struct ks_file *ks, char *err,
 		}
 	} else {
 		quote(q, sizeof(q), kdf);
-		seterr(err, errlen,
+		strbuf_seterr(err, errlen,
 		    "keystore: crypto.kdf: not supported: \"%s\"", q);
 		return -EINVAL;
 	}
@@ -356,13 +343,13 @@ static int parse_v3(const char *json, size_t len, struct ks_file *ks,
 
 	memset(ks, 0, sizeof(*ks));
 	if (len > KEYSTORE_MAX) {
-		seterr(err, errlen, "keystore: larger than %d bytes: %zu",
+		strbuf_seterr(err, errlen, "keystore: larger than %d bytes: %zu",
 		    KEYSTORE_MAX, len);
 		goto out;
 	}
 	root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
 	if (root == NULL) {
-		seterr(err, errlen, "keystore: not valid JSON (near byte %zu)",
+		strbuf_seterr(err, errlen, "keystore: not valid JSON (near byte %zu)",
 		    end != NULL && end >= json ? (size_t)(end - json) : 0);
 		goto out;
 	}
@@ -370,17 +357,17 @@ static int parse_v3(const char *json, size_t len, struct ks_file *ks,
 	    (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
 		end++;
 	if (end != json + len) {
-		seterr(err, errlen, "keystore: trailing data at byte %zu",
+		strbuf_seterr(err, errlen, "keystore: trailing data at byte %zu",
 		    (size_t)(end - json));
 		goto out;
 	}
 	if (!cJSON_IsObject(root)) {
-		seterr(err, errlen, "keystore: not a JSON object");
+		strbuf_seterr(err, errlen, "keystore: not a JSON object");
 		goto out;
 	}
 	ver = member(root, "version");
 	if (ver == NULL || !cJSON_IsNumber(ver) || ver->valuedouble != 3.0) {
-		seterr(err, errlen, "keystore: version: not the number 3");
+		strbuf_seterr(err, errlen, "keystore: version: not the number 3");
 		goto out;
 	}
 	addr = member(root, "address");
@@ -395,7 +382,7 @@ static int parse_v3(const char *json, size_t len, struct ks_file *ks,
 		goto out;
 	if (strcmp(cipher, "aes-128-ctr") != 0) {
 		quote(q, sizeof(q), cipher);
-		seterr(err, errlen,
+		strbuf_seterr(err, errlen,
 		    "keystore: crypto.cipher: not supported: \"%s\"", q);
 		goto out;
 	}
@@ -467,7 +454,7 @@ static int derive(const struct ks_file *ks, const char *pw, size_t pwlen,
 	const uint8_t *p = (const uint8_t *)(pw != NULL ? pw : "");
 
 	if (sodium_init() < 0) {
-		seterr(err, errlen, "keystore: libsodium init failed");
+		strbuf_seterr(err, errlen, "keystore: libsodium init failed");
 		return -EIO;
 	}
 	if (ks->kdf == KS_PBKDF2) {
@@ -482,7 +469,7 @@ static int derive(const struct ks_file *ks, const char *pw, size_t pwlen,
 		int e = errno == ENOMEM ? ENOMEM : EINVAL;
 
 		sodium_memzero(dk, 32);
-		seterr(err, errlen, "keystore: scrypt failed: %s",
+		strbuf_seterr(err, errlen, "keystore: scrypt failed: %s",
 		    e == ENOMEM ? "out of memory" : "parameters refused");
 		return -e;
 	}
@@ -544,13 +531,13 @@ int keystore_address(const char *json, size_t len, uint8_t addr[static 20],
 	int ret = -EINVAL;
 
 	if (len > KEYSTORE_MAX) {
-		seterr(err, errlen, "keystore: larger than %d bytes: %zu",
+		strbuf_seterr(err, errlen, "keystore: larger than %d bytes: %zu",
 		    KEYSTORE_MAX, len);
 		goto out;
 	}
 	root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
 	if (root == NULL || !cJSON_IsObject(root)) {
-		seterr(err, errlen, "keystore: not a JSON object");
+		strbuf_seterr(err, errlen, "keystore: not a JSON object");
 		goto out;
 	}
 	ret = parse_address(root, addr, err, errlen);
@@ -576,7 +563,7 @@ int keystore_decrypt(const char *json, size_t len, const char *password,
 		goto out;
 	compute_mac(dk, ks.ct, ks.ctlen, mac);
 	if (sodium_memcmp(mac, ks.mac, sizeof(mac)) != 0) {
-		seterr(err, errlen,
+		strbuf_seterr(err, errlen,
 		    "keystore: crypto.mac: mismatch (wrong password or corrupt "
 		    "file)");
 		ret = -EACCES;
@@ -586,11 +573,11 @@ int keystore_decrypt(const char *json, size_t len, const char *password,
 	ret = aes128ctr(dk, ks.iv, ks.ct, ks.ctlen,
 	    plain + sizeof(plain) - ks.ctlen);
 	if (ret != 0) {
-		seterr(err, errlen, "keystore: AES-128-CTR failed");
+		strbuf_seterr(err, errlen, "keystore: AES-128-CTR failed");
 		goto out;
 	}
 	if (!ethkey_priv_valid(plain)) {
-		seterr(err, errlen,
+		strbuf_seterr(err, errlen,
 		    "keystore: crypto.ciphertext: decrypts to an invalid "
 		    "secp256k1 key");
 		ret = -EINVAL;
@@ -605,7 +592,7 @@ int keystore_decrypt(const char *json, size_t len, const char *password,
 		if (memcmp(addr, ks.addr, sizeof(addr)) != 0) {
 			ethkey_checksum_hex(ks.addr, want);
 			ethkey_checksum_hex(addr, got);
-			seterr(err, errlen,
+			strbuf_seterr(err, errlen,
 			    "keystore: address: %s does not match the key's "
 			    "address %s",
 			    want, got);

@@ -33,6 +33,7 @@
 #include "peerd/peerdoc.h"
 #include "peerd/render.h"
 #include "peerd/supervisor.h"
+#include "peerd/strbuf.h"
 
 #define BODY_MAX 65536
 #define PROGRESS_MS 5000
@@ -165,17 +166,6 @@ static char *dup_bytes(const char *p, size_t len)
 }
 
 /* One line into the caller's buffer; a long path may cut it short. */
-static void seterr(char *err, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- writing configs ------------------------------------------------- */
 
 static void hash_hex(const char *data, size_t len, char out[67])
@@ -211,19 +201,19 @@ static int genesis_guard(const struct settings *s, const struct render_set *set,
 		return 0;
 	r = fsutil_read_file(path, 1 << 20, &old, &oldlen);
 	if (r == -ENOENT) {
-		seterr(err, errlen, "%s exists but %s does not: cannot tell "
+		strbuf_seterr(err, errlen, "%s exists but %s does not: cannot tell "
 		    "which genesis the chain was made from; refusing to "
 		    "continue", chain, path);
 		return -EINVAL;
 	}
 	if (r < 0) {
-		seterr(err, errlen, "%s: %s", path, strerror(-r));
+		strbuf_seterr(err, errlen, "%s: %s", path, strerror(-r));
 		return r;
 	}
 	if (oldlen != g->len || memcmp(old, g->data, oldlen) != 0) {
 		hash_hex(old, oldlen, old_h);
 		hash_hex(g->data, g->len, new_h);
-		seterr(err, errlen, "the genesis rendered now (keccak256 %s) "
+		strbuf_seterr(err, errlen, "the genesis rendered now (keccak256 %s) "
 		    "differs from the one the chain in %s was initialised with "
 		    "(keccak256 %s); refusing to re-initialise: check "
 		    "NODE_NUMBER, CONSENSUS and CHAIN_ID, or remove the chain "
@@ -258,7 +248,7 @@ static int write_set(const struct settings *s, const struct render_set *set,
 		*slash = '\0';
 		r = fsutil_mkdirs(dir, 0700);
 		if (r < 0) {
-			seterr(err, errlen, "%s: %s", dir, strerror(-r));
+			strbuf_seterr(err, errlen, "%s: %s", dir, strerror(-r));
 			return r;
 		}
 		if (fsutil_read_file(path, 1 << 20, &old, &oldlen) == 0 &&
@@ -269,7 +259,7 @@ static int write_set(const struct settings *s, const struct render_set *set,
 		free(old);
 		r = fsutil_write_atomic_path(path, f->data, f->len, f->mode);
 		if (r < 0) {
-			seterr(err, errlen, "%s: cannot write: %s", path,
+			strbuf_seterr(err, errlen, "%s: cannot write: %s", path,
 			    strerror(-r));
 			return r;
 		}

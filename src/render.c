@@ -28,6 +28,7 @@
 #include "peerd/encoding.h"
 #include "peerd/ethkey.h"
 #include "peerd/rlp.h"
+#include "peerd/strbuf.h"
 
 /* Far above what 1024 peers need; a renderer bug cannot eat memory. */
 #define OUT_MAX (4u << 20)
@@ -91,20 +92,6 @@ static void out_printf(struct out *o, const char *fmt, ...)
 			o->cap = want;
 		}
 	}
-}
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 /*
@@ -430,38 +417,38 @@ static int check_input(const struct settings *s, const struct peerdoc *peers,
     size_t errlen)
 {
 	if (n < 1 || n > SETTINGS_NODES_MAX) {
-		seterr(err, errlen, "render: %zu peers, need 1..%d", n,
+		strbuf_seterr(err, errlen, "render: %zu peers, need 1..%d", n,
 		    SETTINGS_NODES_MAX);
 		return -EINVAL;
 	}
 	if (self >= n) {
-		seterr(err, errlen, "render: self index %zu not below %zu",
+		strbuf_seterr(err, errlen, "render: self index %zu not below %zu",
 		    self, n);
 		return -EINVAL;
 	}
 	if (s->consensus != CONSENSUS_RAFT &&
 	    s->consensus != CONSENSUS_ISTANBUL &&
 	    s->consensus != CONSENSUS_QBFT) {
-		seterr(err, errlen, "render: unknown consensus %d",
+		strbuf_seterr(err, errlen, "render: unknown consensus %d",
 		    (int)s->consensus);
 		return -EINVAL;
 	}
 	if (s->privacy != PRIVACY_CONSTELLATION &&
 	    s->privacy != PRIVACY_TESSERA && s->privacy != PRIVACY_NONE) {
-		seterr(err, errlen,
+		strbuf_seterr(err, errlen,
 		    "render: PRIVACY must be resolved to constellation, "
 		    "tessera or none");
 		return -EINVAL;
 	}
 	/* geth refuses chain id 1 (eth/backend.go); 0 is no chain id. */
 	if (s->chain_id <= 1) {
-		seterr(err, errlen, "render: CHAIN_ID %lu not allowed (must "
+		strbuf_seterr(err, errlen, "render: CHAIN_ID %lu not allowed (must "
 				    "be > 1)",
 		    s->chain_id);
 		return -EINVAL;
 	}
 	if (!TERMINATED(s->data_dir) || !dir_ok(s->data_dir)) {
-		seterr(err, errlen,
+		strbuf_seterr(err, errlen,
 		    "render: DATA_DIR must be an absolute path of "
 		    "[A-Za-z0-9._/-]");
 		return -EINVAL;
@@ -469,7 +456,7 @@ static int check_input(const struct settings *s, const struct peerdoc *peers,
 	if (s->privacy != PRIVACY_NONE &&
 	    (s->tm_port == 0 ||
 		(unsigned)s->tm_port + TESSERA_THIRDPARTY_OFFSET > 65535)) {
-		seterr(err, errlen, "render: TM_PORT %u: needs 1..%u",
+		strbuf_seterr(err, errlen, "render: TM_PORT %u: needs 1..%u",
 		    (unsigned)s->tm_port, 65535u - TESSERA_THIRDPARTY_OFFSET);
 		return -EINVAL;
 	}
@@ -480,13 +467,13 @@ static int check_input(const struct settings *s, const struct peerdoc *peers,
 		uint8_t pub[64];
 
 		if (d->ordinal >= n) {
-			seterr(err, errlen,
+			strbuf_seterr(err, errlen,
 			    "render: peer %zu: ordinal %u out of range 0..%zu",
 			    i, d->ordinal, n - 1);
 			return -EINVAL;
 		}
 		if (sorted[d->ordinal] != NULL) {
-			seterr(err, errlen, "render: ordinal %u given twice",
+			strbuf_seterr(err, errlen, "render: ordinal %u given twice",
 			    d->ordinal);
 			return -EINVAL;
 		}
@@ -502,7 +489,7 @@ static int check_input(const struct settings *s, const struct peerdoc *peers,
 		    encoding_unhex(pub, sizeof(pub), d->node_id, 128) != 0 ||
 		    !encoding_is_lowerhex(d->node_id, 128) ||
 		    d->p2p_port == 0 || d->raft_port == 0) {
-			seterr(err, errlen,
+			strbuf_seterr(err, errlen,
 			    "render: peer with ordinal %u is not a validated "
 			    "document",
 			    d->ordinal);
@@ -514,7 +501,7 @@ static int check_input(const struct settings *s, const struct peerdoc *peers,
 		for (size_t j = i + 1; j < n; j++) {
 			if (strcmp(sorted[i]->node_id, sorted[j]->node_id) ==
 			    0) {
-				seterr(err, errlen,
+				strbuf_seterr(err, errlen,
 				    "render: ordinals %zu and %zu share "
 				    "node_id %.16s...",
 				    i, j, sorted[i]->node_id);
@@ -555,7 +542,7 @@ int render_all(const struct settings *s, const struct peerdoc *peers,
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (s == NULL || peers == NULL) {
-		seterr(err, errlen, "render: no settings or peers");
+		strbuf_seterr(err, errlen, "render: no settings or peers");
 		return -EINVAL;
 	}
 	sorted = calloc(n > 0 ? n : 1, sizeof(*sorted));
@@ -584,7 +571,7 @@ int render_all(const struct settings *s, const struct peerdoc *peers,
 		ret = add(out, "tessera-config.json", &o, 0600);
 	}
 	if (ret < 0)
-		seterr(err, errlen, "render: %s", strerror(-ret));
+		strbuf_seterr(err, errlen, "render: %s", strerror(-ret));
 out:
 	free(o.p);
 	free(sorted);

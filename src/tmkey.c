@@ -15,23 +15,10 @@
 #include <sodium.h>
 
 #include "peerd/encoding.h"
+#include "peerd/strbuf.h"
 
 /* Largest tm.key we parse; a locked key with aopts is under 400 bytes. */
 #define TMKEY_PARSE_MAX 4096
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Printable, bounded rendering of an untrusted (non-secret) string. */
 static void quote(char *dst, size_t dstlen, const char *s, size_t len)
@@ -105,13 +92,13 @@ int tmkey_parse(const char *json, size_t len, uint8_t secret[static 32],
 	int ret = -EINVAL;
 
 	if (len > TMKEY_PARSE_MAX) {
-		seterr(err, errlen, "tm.key: larger than %d bytes: %zu",
+		strbuf_seterr(err, errlen, "tm.key: larger than %d bytes: %zu",
 		    TMKEY_PARSE_MAX, len);
 		goto out;
 	}
 	root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
 	if (root == NULL) {
-		seterr(err, errlen, "tm.key: not valid JSON (near byte %zu)",
+		strbuf_seterr(err, errlen, "tm.key: not valid JSON (near byte %zu)",
 		    end != NULL && end >= json ? (size_t)(end - json) : 0);
 		goto out;
 	}
@@ -120,22 +107,22 @@ int tmkey_parse(const char *json, size_t len, uint8_t secret[static 32],
 	    (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
 		end++;
 	if (end != json + len) {
-		seterr(err, errlen, "tm.key: trailing data at byte %zu",
+		strbuf_seterr(err, errlen, "tm.key: trailing data at byte %zu",
 		    (size_t)(end - json));
 		goto out;
 	}
 	if (!cJSON_IsObject(root)) {
-		seterr(err, errlen, "tm.key: not a JSON object");
+		strbuf_seterr(err, errlen, "tm.key: not a JSON object");
 		goto out;
 	}
 	/* Aeson and Jackson match member names exactly. */
 	type = cJSON_GetObjectItemCaseSensitive(root, "type");
 	if (!cJSON_IsString(type) || type->valuestring == NULL) {
-		seterr(err, errlen, "tm.key: type: missing or not a string");
+		strbuf_seterr(err, errlen, "tm.key: type: missing or not a string");
 		goto out;
 	}
 	if (strcmp(type->valuestring, "argon2sbox") == 0) {
-		seterr(err, errlen,
+		strbuf_seterr(err, errlen,
 		    "tm.key: type: locked keys are not supported: "
 		    "\"argon2sbox\" (write the key unlocked)");
 		ret = -ENOTSUP;
@@ -144,25 +131,25 @@ int tmkey_parse(const char *json, size_t len, uint8_t secret[static 32],
 	if (strcmp(type->valuestring, "unlocked") != 0) {
 		quote(q, sizeof(q), type->valuestring,
 		    strlen(type->valuestring));
-		seterr(err, errlen, "tm.key: type: unknown key type: \"%s\"",
+		strbuf_seterr(err, errlen, "tm.key: type: unknown key type: \"%s\"",
 		    q);
 		goto out;
 	}
 	data = cJSON_GetObjectItemCaseSensitive(root, "data");
 	if (!cJSON_IsObject(data)) {
-		seterr(err, errlen, "tm.key: data: missing or not an object");
+		strbuf_seterr(err, errlen, "tm.key: data: missing or not an object");
 		goto out;
 	}
 	bytes = cJSON_GetObjectItemCaseSensitive(data, "bytes");
 	if (!cJSON_IsString(bytes) || bytes->valuestring == NULL) {
-		seterr(err, errlen,
+		strbuf_seterr(err, errlen,
 		    "tm.key: data.bytes: missing or not a string");
 		goto out;
 	}
 	/* The value is the secret: report its length, never its text. */
 	if (encoding_unbase64(secret, 32, bytes->valuestring,
 		strlen(bytes->valuestring)) != 0) {
-		seterr(err, errlen,
+		strbuf_seterr(err, errlen,
 		    "tm.key: data.bytes: not %d base64 characters of a 32-byte "
 		    "key (got %zu characters)",
 		    ENCODING_B64_32_LEN, strlen(bytes->valuestring));
@@ -190,7 +177,7 @@ int tmkey_parse_pub(const char *s, size_t len, uint8_t pub[static 32],
 	char q[200];
 
 	if (len == ENCODING_B64_32_LEN + 1 && s[len - 1] == '\n') {
-		seterr(err, errlen,
+		strbuf_seterr(err, errlen,
 		    "tm.pub: trailing newline (Tessera rejects it; want "
 		    "exactly %d base64 characters)",
 		    ENCODING_B64_32_LEN);
@@ -198,7 +185,7 @@ int tmkey_parse_pub(const char *s, size_t len, uint8_t pub[static 32],
 	}
 	if (len != ENCODING_B64_32_LEN) {
 		quote(q, sizeof(q), s, len);
-		seterr(err, errlen,
+		strbuf_seterr(err, errlen,
 		    "tm.pub: want exactly %d base64 characters, got %zu: "
 		    "\"%s\"",
 		    ENCODING_B64_32_LEN, len, q);
@@ -206,7 +193,7 @@ int tmkey_parse_pub(const char *s, size_t len, uint8_t pub[static 32],
 	}
 	if (encoding_unbase64(pub, 32, s, len) != 0) {
 		quote(q, sizeof(q), s, len);
-		seterr(err, errlen, "tm.pub: not base64 of 32 bytes: \"%s\"",
+		strbuf_seterr(err, errlen, "tm.pub: not base64 of 32 bytes: \"%s\"",
 		    q);
 		return -EINVAL;
 	}
