@@ -219,11 +219,25 @@ static bool version_ge(const struct geth_version *v, unsigned maj,
 	return v->major > maj || (v->major == maj && v->minor >= min);
 }
 
+/* RPC flag names: --rpc* up to geth 1.9 (Quorum 2.x), --http* from 1.10. */
+struct rpc_flags {
+	const char *on, *addr, *port, *api, *vhosts;
+	const char *ws_addr, *ws_port, *ws_api, *ws_origins;
+};
+
+static const struct rpc_flags rpc_flags_rpc = {"--rpc", "--rpcaddr",
+    "--rpcport", "--rpcapi", "--rpcvhosts", "--wsaddr", "--wsport",
+    "--wsapi", "--wsorigins"};
+static const struct rpc_flags rpc_flags_http = {"--http", "--http.addr",
+    "--http.port", "--http.api", "--http.vhosts", "--ws.addr", "--ws.port",
+    "--ws.api", "--ws.origins"};
+
 int launch_geth_cmd(const struct settings *s, const struct geth_version *v,
     struct launch_cmd *c)
 {
 	bool raft = s->consensus == CONSENSUS_RAFT;
 	bool http = version_ge(v, 1, 10); /* --rpc* removed in 1.10 */
+	const struct rpc_flags *f;
 	char api[160];
 	int r = 0, w;
 
@@ -266,47 +280,21 @@ int launch_geth_cmd(const struct settings *s, const struct geth_version *v,
 	}
 	if (s->permissioned && (r = add(c, "--permissioned")) < 0)
 		return r;
-	if (http) {
-		if ((r = add(c, "--http")) < 0 ||
-		    (r = add(c, "--http.addr")) < 0 ||
-		    (r = add(c, "0.0.0.0")) < 0 ||
-		    (r = add(c, "--http.port")) < 0 ||
-		    (r = add(c, "%u", (unsigned)s->rpc_port)) < 0 ||
-		    (r = add(c, "--http.api")) < 0 ||
-		    (r = add(c, "%s", api)) < 0 ||
-		    (r = add(c, "--http.vhosts")) < 0 ||
-		    (r = add(c, "*")) < 0 ||
-		    (r = add(c, "--ws")) < 0 ||
-		    (r = add(c, "--ws.addr")) < 0 ||
-		    (r = add(c, "0.0.0.0")) < 0 ||
-		    (r = add(c, "--ws.port")) < 0 ||
-		    (r = add(c, "%u", (unsigned)s->ws_port)) < 0 ||
-		    (r = add(c, "--ws.api")) < 0 ||
-		    (r = add(c, "%s", api)) < 0 ||
-		    (r = add(c, "--ws.origins")) < 0 ||
-		    (r = add(c, "*")) < 0)
-			return r;
-	} else {
-		if ((r = add(c, "--rpc")) < 0 ||
-		    (r = add(c, "--rpcaddr")) < 0 ||
-		    (r = add(c, "0.0.0.0")) < 0 ||
-		    (r = add(c, "--rpcport")) < 0 ||
-		    (r = add(c, "%u", (unsigned)s->rpc_port)) < 0 ||
-		    (r = add(c, "--rpcapi")) < 0 ||
-		    (r = add(c, "%s", api)) < 0 ||
-		    (r = add(c, "--rpcvhosts")) < 0 ||
-		    (r = add(c, "*")) < 0 ||
-		    (r = add(c, "--ws")) < 0 ||
-		    (r = add(c, "--wsaddr")) < 0 ||
-		    (r = add(c, "0.0.0.0")) < 0 ||
-		    (r = add(c, "--wsport")) < 0 ||
-		    (r = add(c, "%u", (unsigned)s->ws_port)) < 0 ||
-		    (r = add(c, "--wsapi")) < 0 ||
-		    (r = add(c, "%s", api)) < 0 ||
-		    (r = add(c, "--wsorigins")) < 0 ||
-		    (r = add(c, "*")) < 0)
-			return r;
-	}
+	f = http ? &rpc_flags_http : &rpc_flags_rpc;
+	if ((r = add(c, "%s", f->on)) < 0 ||
+	    (r = add(c, "%s", f->addr)) < 0 || (r = add(c, "0.0.0.0")) < 0 ||
+	    (r = add(c, "%s", f->port)) < 0 ||
+	    (r = add(c, "%u", (unsigned)s->rpc_port)) < 0 ||
+	    (r = add(c, "%s", f->api)) < 0 || (r = add(c, "%s", api)) < 0 ||
+	    (r = add(c, "%s", f->vhosts)) < 0 || (r = add(c, "*")) < 0 ||
+	    (r = add(c, "--ws")) < 0 ||
+	    (r = add(c, "%s", f->ws_addr)) < 0 ||
+	    (r = add(c, "0.0.0.0")) < 0 ||
+	    (r = add(c, "%s", f->ws_port)) < 0 ||
+	    (r = add(c, "%u", (unsigned)s->ws_port)) < 0 ||
+	    (r = add(c, "%s", f->ws_api)) < 0 || (r = add(c, "%s", api)) < 0 ||
+	    (r = add(c, "%s", f->ws_origins)) < 0 || (r = add(c, "*")) < 0)
+		return r;
 	if ((r = add(c, "--unlock")) < 0 || (r = add(c, "0")) < 0 ||
 	    (r = add(c, "--password")) < 0)
 		return r;

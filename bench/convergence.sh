@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Convergence benchmark on network namespaces (root). Prints figures only:
+#
+#  (a) identities already created, seconds from starting N daemons together
+#      until all N have written every shared config, for each N in SIZES
+#  (b) N=50: seconds from starting the last daemon (the other 49 already
+#      polling it) until all 50 have written every shared config
+#  (c) VmRSS of one daemon after convergence (N=50 and the largest N)
+#  (d) GET /env.json on one daemon, 64 connections for WRK_SECONDS (wrk):
+#      requests/s and p99 latency
+#
+#   bench/convergence.sh                 SIZES="5 50 200" RUNS=3
+#   SIZES="5 50" RUNS=5 bench/convergence.sh
+#
+# Each figure is the median of RUNS runs (the runs are listed too). Every
+# wait is bounded (LIMIT seconds, default 300); a run that does not converge
+# in time prints "timeout". PEERD=path picks the binary (default: build/,
+# built with cmake if needed). Namespaces qpb-<i> on br-qpb in
+# 10.215.0.0/16, all removed on exit.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+QP_NS=qpb-
+QP_BR=br-qpb
+QP_NET=10.215
+QP_STATE=$(mktemp -d /tmp/qpb.XXXXXX)
+# shellcheck source=scripts/lib/netns.sh
+. "$root/scripts/lib/netns.sh"
+
+SIZES=${SIZES:-5 50 200}
+RUNS=${RUNS:-3}
+LIMIT=${LIMIT:-300}
+WRK_SECONDS=${WRK_SECONDS:-5}
+
+if [ -z "${PEERD:-}" ]; then
+	cmake -S "$root" -B "$root/build" >/dev/null &&
+		cmake --build "$root/build" -j"$(nproc)" --target quorum-peerd \
+			>/dev/null || qp_die "cannot build quorum-peerd"
+	PEERD=$root/build/quorum-peerd
+fi
+QP_PEERD=$(cd "$(dirname "$PEERD")" && pwd)/$(basename "$PEERD")
+qp_need_root
+
+trap 'qp_all_down; rm -rf -- "$QP_STATE"' EXIT
+trap 'exit 130' INT TERM
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+	END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
+	      else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+envs() {
+	printf '%s\n' NODE_NUMBER="$1" KEYSTORE_KDF=light LAUNCH=no \
+		LOG_LEVEL=warn "PATH=$PATH"
+}
+
+# identities N: every node's identity, made beforehand, 16 at a time.
+identities() {
+	local n=$1 i
+	for ((i = 0; i < n; i++)); do
+		mkdir -p "$(qp_dir "$i")" && chmod 0700 "$(qp_dir "$i")"
+		qp_exec "$i" env DATA_DIR="$(qp_dir "$i")" NODE_ORDINAL="$i" \
+			NODE_IP="$(qp_ip "$i")" KEYSTORE_KDF=light "$QP_PEERD" \
+			identity >/dev/null 2>&1 &
+		[ $((i % 16)) = 15 ] && wait
+	done
+	wait
+}
+
+# stop N: every daemon ended, rendered files removed (identities kept).
+stop() {
+	local n=$1 i
+	for ((i = 0; i < n; i++)); do qp_kill_ns "$i" TERM; done
+	for ((i = 0; i < n; i++)); do
+		qp_wait 30 qp_ns_empty "$i" || qp_kill_ns "$i" KILL
+	done
+	for ((i = 0; i < n; i++)); do
+		(cd "$(qp_dir "$i")" && rm -f dd/static-nodes.json \
+			dd/permissioned-nodes.json genesis.json tm.conf \
+			tessera-config.json)
+	done
+}
+
+# wait_written N: polls every 50 ms; fails after LIMIT s.
+wait_written() {
+	local end=$((SECONDS + LIMIT))
+	until qp_all_written "$1"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+start_range() {
+	local from=$1 to=$2 n=$3 i e
+	mapfile -t e < <(envs "$n")
+	for ((i = from; i < to; i++)); do qp_start "$i" "${e[@]}"; done
+}
+
+rss_of() {
+	local pid
+	pid=$(qp_pid "$1") || { echo "-"; return; }
+	awk '/^VmRSS/ { print $2 " " $3 }' "/proc/$pid/status"
+}
+
+# (a) for one N: median seconds from the first start to all written.
+together() {
+	local n=$1 r t0 t1 runs=()
+	for ((r = 0; r < RUNS; r++)); do
+		stop "$n"
+		t0=$(now)
+		start_range 0 "$n" "$n"
+		if wait_written "$n"; then
+			t1=$(now)
+			runs+=("$(elapsed "$t0" "$t1")")
+		else
+			runs+=(timeout)
+		fi
+	done
+	printf '(a) N=%-4s all written %s s after starting them together (median; runs: %s)\n' \
+		"$n" "$(median "${runs[@]//timeout/}")" "${runs[*]}"
+}
+
+# (b) N=50: median seconds from starting the last to all written.
+last_one() {
+	local n=$1 r t0 t1 runs=() i
+	for ((r = 0; r < RUNS; r++)); do
+		stop "$n"
+		start_range 0 $((n - 1)) "$n"
+		# Let the others reach their backoff cap polling the missing one.
+		for ((i = 0; i < n - 1; i++)); do
+			qp_wait 60 sh -c "[ \"\$(ip netns exec $(qp_ns "$i") curl -s -o /dev/null -w '%{http_code}' http://$(qp_host "$i")/healthz)\" = 200 ]"
+		done
+		sleep 3
+		t0=$(now)
+		start_range $((n - 1)) "$n" "$n"
+		if wait_written "$n"; then
+			t1=$(now)
+			runs+=("$(elapsed "$t0" "$t1")")
+		else
+			runs+=(timeout)
+		fi
+	done
+	printf '(b) N=%-4s all written %s s after starting the last one (median; runs: %s)\n' \
+		"$n" "$(median "${runs[@]//timeout/}")" "${runs[*]}"
+}
+
+http_load() {
+	local out rps p99
+	command -v wrk >/dev/null || {
+		echo "(d) wrk is not installed"
+		return
+	}
+	out=$(ip netns exec "$(qp_ns 1)" wrk -t2 -c64 -d"${WRK_SECONDS}s" \
+		--latency "http://$(qp_host 0)/env.json" 2>&1)
+	rps=$(printf '%s\n' "$out" | awk '/^Requests\/sec:/ { print $2 }')
+	p99=$(printf '%s\n' "$out" | awk '$1 == "99%" { print $2 }')
+	printf '(d) GET /env.json, 64 connections, %s s: %s requests/s, p99 %s\n' \
+		"$WRK_SECONDS" "${rps:--}" "${p99:--}"
+	printf '%s\n' "$out" | grep -Eq 'Non-2xx|Socket errors' &&
+		printf '%s\n' "$out" | grep -E 'Non-2xx|Socket errors' | sed 's/^/    /'
+}
+
+printf 'quorum-peerd convergence, %s CPUs, KEYSTORE_KDF=light, LAUNCH=no\n' \
+	"$(nproc)"
+largest=0
+for n in $SIZES; do [ "$n" -gt "$largest" ] && largest=$n; done
+for n in $SIZES; do
+	qp_all_down
+	rm -rf "${QP_STATE:?}"/*
+	qp_net_up "$n" || qp_die "cannot create $n namespaces"
+	identities "$n"
+	together "$n"
+	if [ "$n" = 50 ]; then
+		last_one 50
+		printf '(c) N=50   VmRSS of quorum-0 after convergence: %s\n' \
+			"$(rss_of 0)"
+		http_load
+	elif [ "$n" = "$largest" ]; then
+		printf '(c) N=%-4s VmRSS of quorum-0 after convergence: %s\n' \
+			"$n" "$(rss_of 0)"
+	fi
+	stop "$n"
+done
