@@ -337,8 +337,8 @@ static void configure(struct node *n)
 	n->configured = true;
 	log_event(LOG_INFO, "configuration written", "consensus",
 	    settings_consensus_name(s->consensus), "privacy",
-	    settings_privacy_name(s->privacy), "nodes",
-	    (const char *)(n->static_nodes ? "ok" : "none"), NULL);
+	    settings_privacy_name(s->privacy), "address_mode",
+	    s->address_mode == ADDRESS_DNS ? "dns" : "ip", NULL);
 
 	if (!s->launch) {
 		/* LAUNCH=no: configs written; keep serving for debugging. */
