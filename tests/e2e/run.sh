@@ -59,6 +59,12 @@ cleanup() {
 	if [ "${E2E_KEEP_IMAGES:-0}" != 1 ]; then
 		docker rmi "$tag:latest" "$tag:quorum-standin" \
 			"$tag:tessera-standin" "$tag:build" >/dev/null 2>&1
+		# The classic builder leaves untagged stage images: remove the
+		# ones that were not there before.
+		docker images -q -f dangling=true | sort >"$work/dangling.after"
+		[ -f "$work/dangling.before" ] &&
+			comm -13 "$work/dangling.before" "$work/dangling.after" |
+			xargs -r docker rmi >/dev/null 2>&1
 	fi
 	rm -rf "$work"
 	if [ -n "$dockerd_pid" ]; then
@@ -249,15 +255,15 @@ same_file() {
 
 container_of() { "${compose[@]}" ps -q "$1"; }
 
-# node_id of every node, from its own /env.json (needs `probe` to print
-# the body) and the peer list it rendered.
+# node_id of every node, from its own /env.json, and the node IDs in the
+# peer list it rendered (addresses may change: containers get new IPs).
 identities() {
 	local c
 	for c in "$@"; do
 		docker exec "$c" quorum-peerd probe http://localhost/env.json |
 			grep -o '"node_id":"[0-9a-f]*"' || echo "no-env.json"
 	done
-	docker exec "$1" cat /qdata/dd/static-nodes.json
+	docker exec "$1" cat /qdata/dd/static-nodes.json | grep -o 'enode://[0-9a-f]*'
 }
 
 # ------------------------------------------------------------ tests ------
@@ -301,8 +307,9 @@ test_compose() {
 		die "compose up (again) failed"
 	wait_healthy "${cs[@]}" || return 1
 	identities "${cs[@]}" >"$work/id.after"
-	if ! grep -q 'enode://' "$work/id.before"; then
-		bad "no identities to compare (static-nodes.json empty)"
+	if [ "$(grep -c '"node_id"' "$work/id.before")" -ne 4 ] ||
+		! grep -q 'enode://' "$work/id.before"; then
+		bad "no identities to compare (env.json or static-nodes.json missing)"
 	elif cmp -s "$work/id.before" "$work/id.after"; then
 		ok "identities unchanged after restart"
 	else
@@ -378,6 +385,7 @@ test_statefulset_shape() {
 # -------------------------------------------------------------- main -----
 [ -f "$context/docker/Dockerfile" ] || die "no docker/Dockerfile in $context"
 start_engine
+docker images -q -f dangling=true | sort >"$work/dangling.before"
 apt_mirror=$(apt_uri_for_suite bookworm)
 apt_security=$(apt_uri_for_suite bookworm-security)
 log "apt mirror: ${apt_mirror:-none} security: ${apt_security:-none}"

@@ -223,7 +223,10 @@ function checkChart(docs, exp) {
 	assert(typeof grace === "number" && grace > 2 * exp.stopTimeout + 5,
 		`terminationGracePeriodSeconds ${grace} not above 2*${exp.stopTimeout}+5`);
 
-	// Cluster secret: only through a secretKeyRef, never a literal.
+	// Cluster secret: only through a secretKeyRef, never a literal, nor a
+	// hash of it in an annotation.
+	const ann = JSON.stringify(sts.spec.template.metadata.annotations || {});
+	assert(!/secret/i.test(ann), `pod annotations mention the secret: ${ann}`);
 	const cs = env.get("CLUSTER_SECRET");
 	if (!exp.secretName) {
 		assert(!cs, "CLUSTER_SECRET set though clusterSecret is off");

@@ -38,7 +38,8 @@ path: /readyz|path: /healthz
 - NET_BIND_SERVICE|- NET_ADMIN
 clusterIP: None|type: ClusterIP
 mountPath: /qdata|mountPath: /data
-value: "0"|value: "1024"'
+value: "0"|value: "1024"
+key: {{ .Values.clusterSecret.key }}|key: cluster-secret-typo'
 n=0
 bad=0
 echo "$mutations" | {
