@@ -13,8 +13,8 @@
 #   SIZES="5 50" RUNS=5 bench/convergence.sh
 #
 # Each figure is the median of RUNS runs (the runs are listed too). Every
-# wait is bounded (LIMIT seconds, default 300); a run that does not converge
-# in time prints "timeout". PEERD=path picks the binary (default: build/,
+# wait is bounded (LIMIT seconds, default 120); a run that does not converge
+# in time prints "timeout(<written>/<N>)" and ends that N's runs. PEERD=path picks the binary (default: build/,
 # built with cmake if needed). Namespaces qpb-<i> on br-qpb in
 # 10.215.0.0/16, all removed on exit.
 set -uo pipefail
@@ -29,7 +29,7 @@ QP_STATE=$(mktemp -d /tmp/qpb.XXXXXX)
 
 SIZES=${SIZES:-5 50 200}
 RUNS=${RUNS:-3}
-LIMIT=${LIMIT:-300}
+LIMIT=${LIMIT:-120}
 WRK_SECONDS=${WRK_SECONDS:-5}
 
 if [ -z "${PEERD:-}" ]; then
@@ -46,7 +46,7 @@ trap 'exit 130' INT TERM
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+median() { printf '%s\n' "$@" | grep . | sort -g | awk '{ v[NR] = $1 }
 	END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
 	      else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
@@ -97,6 +97,12 @@ start_range() {
 	for ((i = from; i < to; i++)); do qp_start "$i" "${e[@]}"; done
 }
 
+count_written() {
+	local i c=0
+	for ((i = 0; i < $1; i++)); do qp_written "$i" && c=$((c + 1)); done
+	echo "$c"
+}
+
 rss_of() {
 	local pid
 	pid=$(qp_pid "$1") || { echo "-"; return; }
@@ -108,17 +114,24 @@ together() {
 	local n=$1 r t0 t1 runs=()
 	for ((r = 0; r < RUNS; r++)); do
 		stop "$n"
-		t0=$(now)
+		# All wait at a gate, so "together" does not include the time
+		# the shell takes to spawn N processes.
+		qp_gate_open || qp_die "cannot make the start gate"
 		start_range 0 "$n" "$n"
+		t0=$(now)
+		qp_gate_release "$n"
 		if wait_written "$n"; then
 			t1=$(now)
 			runs+=("$(elapsed "$t0" "$t1")")
 		else
-			runs+=(timeout)
+			runs+=("timeout($(count_written "$n")/$n)")
+			converged=no
+			break
 		fi
 	done
+	# shellcheck disable=SC2046 # the figures are words on purpose
 	printf '(a) N=%-4s all written %s s after starting them together (median; runs: %s)\n' \
-		"$n" "$(median "${runs[@]//timeout/}")" "${runs[*]}"
+		"$n" "$(median $(printf '%s\n' "${runs[@]}" | grep -v timeout))" "${runs[*]}"
 }
 
 # (b) N=50: median seconds from starting the last to all written.
@@ -138,11 +151,14 @@ last_one() {
 			t1=$(now)
 			runs+=("$(elapsed "$t0" "$t1")")
 		else
-			runs+=(timeout)
+			runs+=("timeout($(count_written "$n")/$n)")
+			converged=no
+			break
 		fi
 	done
+	# shellcheck disable=SC2046
 	printf '(b) N=%-4s all written %s s after starting the last one (median; runs: %s)\n' \
-		"$n" "$(median "${runs[@]//timeout/}")" "${runs[*]}"
+		"$n" "$(median $(printf '%s\n' "${runs[@]}" | grep -v timeout))" "${runs[*]}"
 }
 
 http_load() {
@@ -170,15 +186,18 @@ for n in $SIZES; do
 	rm -rf "${QP_STATE:?}"/*
 	qp_net_up "$n" || qp_die "cannot create $n namespaces"
 	identities "$n"
+	converged=yes
 	together "$n"
 	if [ "$n" = 50 ]; then
 		last_one 50
-		printf '(c) N=50   VmRSS of quorum-0 after convergence: %s\n' \
-			"$(rss_of 0)"
+		printf '(c) N=50   VmRSS of quorum-0 %s: %s\n' \
+			"$([ "$converged" = yes ] && echo after convergence ||
+				echo "(NOT converged)")" "$(rss_of 0)"
 		http_load
 	elif [ "$n" = "$largest" ]; then
-		printf '(c) N=%-4s VmRSS of quorum-0 after convergence: %s\n' \
-			"$n" "$(rss_of 0)"
+		printf '(c) N=%-4s VmRSS of quorum-0 %s: %s\n' "$n" \
+			"$([ "$converged" = yes ] && echo after convergence ||
+				echo "(NOT converged)")" "$(rss_of 0)"
 	fi
 	stop "$n"
 done

@@ -24,6 +24,9 @@
 #define DISCOVERY_DEFAULT_TIMEOUT 2000
 #define DISCOVERY_HOST_MAX 254 /* a DNS name fits in 253 */
 
+/* Requests (and so name lookups) in flight at once. */
+#define DISCOVERY_MAX_INFLIGHT 32
+
 struct dpeer {
 	struct discovery *d;
 	unsigned ordinal;
@@ -546,7 +549,14 @@ struct discovery *discovery_new(struct evloop *l,
 	    curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d) != CURLM_OK ||
 	    curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, d_timer_cb) !=
 		CURLM_OK ||
-	    curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d) != CURLM_OK) {
+	    curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d) != CURLM_OK ||
+	    /*
+	     * A transfer waiting for a slot has not resolved its name yet, so
+	     * this also bounds the resolver threads: without it, 200 nodes
+	     * starting together ran 40,000 lookups at once and none finished.
+	     */
+	    curl_multi_setopt(d->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+		(long)DISCOVERY_MAX_INFLIGHT) != CURLM_OK) {
 		err = EIO;
 		goto fail;
 	}

@@ -125,7 +125,7 @@ qp_node_up() {
 	veth=${QP_NS}v$i
 	peer=${QP_NS}p$i
 	ip=$(qp_ip "$i")
-	if ip netns list | awk '{print $1}' | grep -qx -- "$ns"; then
+	if ip netns list 2>/dev/null | awk '{print $1}' | grep -qx -- "$ns"; then
 		if ip -n "$ns" -4 addr show dev eth0 2>/dev/null |
 			grep -q "inet $ip/" &&
 			ip -n "$ns" link show dev eth0 | grep -q "$(qp_mac "$i") "; then
@@ -211,7 +211,7 @@ qp_ns_empty() {
 qp_node_down() {
 	local i=$1 ns t
 	ns=$(qp_ns "$i")
-	if ip netns list | awk '{print $1}' | grep -qx -- "$ns"; then
+	if ip netns list 2>/dev/null | awk '{print $1}' | grep -qx -- "$ns"; then
 		qp_kill_ns "$i" TERM
 		for ((t = 0; t < 50; t++)); do
 			qp_ns_empty "$i" && break
@@ -260,6 +260,8 @@ qp_exec() {
 # in the background, with DATA_DIR=$QP_STATE/<host>, HTTP_PORT 80 and the
 # given environment on top of ours. Logs are appended to qp_log I; the pid
 # (the daemon's own: ip, unshare and sh all exec) goes to qp_pidfile I.
+# With QP_GATE set to a FIFO, the node waits for EOF on it before the
+# daemon starts (see qp_gate_open), so that many start at the same moment.
 qp_start() {
 	local i=$1 pid
 	shift
@@ -268,10 +270,38 @@ qp_start() {
 	chmod 0700 "$(qp_dir "$i")"
 	env DATA_DIR="$(qp_dir "$i")" "$@" \
 		setsid ip netns exec "$(qp_ns "$i")" unshare --uts sh -c \
-		'hostname "$0" && exec "$@"' "$(qp_host "$i")" \
-		"$QP_PEERD" run </dev/null >>"$(qp_log "$i")" 2>&1 &
+		'hostname "$0" || exit 1
+		[ -z "$1" ] || { read -r _ <"$1" || :; }
+		shift
+		exec "$@"' "$(qp_host "$i")" "${QP_GATE:-}" \
+		"$QP_PEERD" run </dev/null >>"$(qp_log "$i")" 2>&1 9>&- &
 	pid=$!
 	printf '%s\n' "$pid" >"$(qp_pidfile "$i")"
+}
+
+# qp_gate_open / qp_gate_release N: a start barrier. open makes the FIFO
+# QP_GATE and holds it open read-write (fd 9) so that nodes started with
+# qp_start block reading it; release waits (bounded) until nodes 0..N-1 all
+# sit in the gate, closes it (EOF: every one goes at once) and removes it.
+qp_gate_open() {
+	QP_GATE=$QP_STATE/gate
+	rm -f "$QP_GATE"
+	mkfifo -m 0600 "$QP_GATE" || return 1
+	exec 9<>"$QP_GATE"
+}
+qp_gate_release() {
+	local n=$1 i t pid
+	for ((i = 0; i < n; i++)); do
+		read -r pid <"$(qp_pidfile "$i")" 2>/dev/null || continue
+		for ((t = 0; t < 100; t++)); do
+			[ "$(readlink "/proc/$pid/fd/0" 2>/dev/null)" = "$QP_GATE" ] &&
+				break
+			sleep 0.05
+		done
+	done
+	exec 9>&-
+	rm -f "$QP_GATE"
+	QP_GATE=
 }
 
 # qp_pid I: the daemon's pid if it runs (from its pid file), else fails.
@@ -281,6 +311,10 @@ qp_pid() {
 	[ -r "$f" ] || return 1
 	read -r pid <"$f" || return 1
 	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+	# A zombie (reaped by nobody once `up` has exited) has an empty
+	# command line; a reused pid has another one.
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q quorum-peerd ||
+		return 1
 	printf '%s\n' "$pid"
 }
 
