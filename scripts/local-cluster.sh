@@ -52,7 +52,8 @@ find_peerd() {
 		QP_PEERD=$PEERD
 		return
 	fi
-	command -v cmake >/dev/null || qp_die "cmake is not installed"
+	# A fresh machine: install the compiler, cmake and the libraries.
+	"$root/scripts/deps.sh" build cluster || qp_die "cannot install dependencies"
 	if [ ! -f "$root/build/CMakeCache.txt" ]; then
 		say "configuring build/"
 		cmake -S "$root" -B "$root/build" >/dev/null ||
