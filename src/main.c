@@ -213,6 +213,14 @@ int main(int argc, char **argv)
 	/* First statement: a PID 1 must not lose a signal (pid1.md S1). */
 	supervisor_block_signals(&saved);
 
+	/* `--help` anywhere, for every subcommand. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		}
+	}
 	if (argc > 1 && strncmp(cmd, "--", 2) == 0 && strcmp(cmd, "--help") &&
 	    strcmp(cmd, "--version"))
 		return cmd_run(argc, argv, &saved);
