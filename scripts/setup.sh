@@ -10,10 +10,10 @@
 # 172.16.239.<10+i>), its signed document is saved as DIR/peers/quorum-<i>.json,
 # then `quorum-peerd render` writes every config into each DIR/qdata-<i>
 # from all N documents. DIR/docker-compose.yml maps ./qdata-<i> to /qdata of
-# container quorum-<i> at that static address. The containers still run
+# container quorum-<i> at that static address; paths inside the configs are
+# the container's (/qdata, `render --target-dir`). The containers still run
 # `quorum-peerd run`: they load these identities, find the same documents
-# over HTTP, and leave the identical configs as they are (the TM config is
-# rewritten once with the container's /qdata paths).
+# over HTTP, and leave the identical configs as they are.
 #
 # --discovery: the no-shared-data kind (as docker/docker-compose.yml): each
 # node has a named volume and creates its own identity at first start; no
@@ -202,6 +202,7 @@ for ((i = 0; i < n; i++)); do
 done
 for ((i = 0; i < n; i++)); do
 	env "${common[@]}" "$peerd" render --data-dir "$dir/qdata-$i" \
+		--target-dir /qdata \
 		"${docs[@]}" || die "quorum-peerd render failed for node $i"
 done
 if [ "$(id -u)" = 0 ]; then

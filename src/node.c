@@ -705,6 +705,7 @@ out:
 int node_render_offline(struct settings *s, char *const files[], int nfiles)
 {
 	struct identity id;
+	struct settings rs;
 	struct peerdoc *docs = NULL, self;
 	struct render_set set = {0};
 	char err[IDENTITY_ERR_LEN], *buf = NULL;
@@ -774,8 +775,16 @@ int node_render_offline(struct settings *s, char *const files[], int nfiles)
 	}
 	s->node_ordinal = (unsigned)self_idx;
 	s->privacy = resolve_privacy(s);
-	r = render_all(s, docs, (size_t)nfiles, self_idx, &set, err,
+	/*
+	 * Paths inside the configs are the node's view of its data dir; the
+	 * files go to s->data_dir (setup.sh: ./qdata-<i> mounted at /qdata).
+	 */
+	rs = *s;
+	if (s->target_dir[0] != '\0')
+		memcpy(rs.data_dir, s->target_dir, sizeof(rs.data_dir));
+	r = render_all(&rs, docs, (size_t)nfiles, self_idx, &set, err,
 	    sizeof(err));
+	settings_wipe(&rs);
 	if (r == 0)
 		r = write_set(s, &set, err, sizeof(err));
 	if (r < 0) {

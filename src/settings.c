@@ -60,6 +60,7 @@ enum key {
 	KEY_TM_BIN,
 	KEY_DRY_RUN,
 	KEY_CHECK,
+	KEY_TARGET_DIR,
 	KEY_COUNT
 };
 
@@ -147,6 +148,8 @@ static const struct spec specs[KEY_COUNT] = {
 	"TM executable (tessera or constellation-node)"},
     [KEY_DRY_RUN] = {NULL, "dry-run", K_FLAG, 0, 0, NULL,
 	"print the command lines run would use, and exit"},
+    [KEY_TARGET_DIR] = {NULL, "target-dir", K_PATH, 0, 0, NULL,
+	"render: DATA_DIR as the node will see it (paths in configs)"},
     [KEY_CHECK] = {NULL, "check", K_FLAG, 0, 0, NULL,
 	"validate the settings, print \"configuration OK\", and exit"},
 };
@@ -409,6 +412,12 @@ static int apply(struct settings *s, enum key k, const char *v, bool from_flag,
 	case KEY_TM_BIN: COPY(tm_bin); break;
 	case KEY_DRY_RUN: s->dry_run = true; break;
 	case KEY_CHECK: s->check = true; break;
+	case KEY_TARGET_DIR:
+		if (strlen(v) > 64)
+			return bad(err, errlen, sp, from_flag, v,
+			    "must be at most 64 characters");
+		COPY(target_dir);
+		break;
 	case KEY_COUNT: break;
 	}
 #undef COPY

@@ -61,6 +61,7 @@ struct settings {
 	char tm_bin[256];   /* TM_BIN, default per privacy */
 	bool dry_run;       /* run --dry-run */
 	bool check;         /* --check: validate and exit */
+	char target_dir[96]; /* render --target-dir: "" = data_dir */
 	int argi;           /* index of the first positional argument */
 };
 

@@ -429,8 +429,8 @@ case_dnsmode() {
 
 case_setup() {
 	local d=$QP_STATE/setup i ids f u
-	PEERD=$PEERD KEYSTORE_KDF=light "$root/scripts/setup.sh" 3 "$d" \
-		>"$QP_STATE/setup.log" 2>&1 ||
+	PEERD=$PEERD KEYSTORE_KDF=light PRIVACY=tessera \
+		"$root/scripts/setup.sh" 3 "$d" >"$QP_STATE/setup.log" 2>&1 ||
 		{ sed 's/^/    /' "$QP_STATE/setup.log"; die "setup.sh 3 failed"; }
 	for i in 0 1 2; do
 		[ -s "$d/qdata-$i/dd/geth/nodekey" ] ||
@@ -452,6 +452,12 @@ case_setup() {
 			die "genesis.json lacks quorum-$i's account"
 	done
 	note "3 qdata dirs: identical static-nodes.json and genesis.json with all 3 identities"
+	# Paths inside the TM config are the container's, not this host's.
+	f=$d/qdata-1/tessera-config.json
+	grep -q '"/qdata/keys/tm.key"' "$f" || die "$f: no /qdata key path"
+	grep -q "unix:/qdata/tm/tm.ipc" "$f" || die "$f: no /qdata socket"
+	! grep -q "$d" "$f" || die "$f carries host paths ($d)"
+	note "TM config paths are the container's /qdata"
 	jq_ compose "$d/docker-compose.yml" 3 || die "compose file: bad YAML"
 	if command -v docker-compose >/dev/null; then
 		(cd "$d" && docker-compose -f docker-compose.yml config -q) ||
