@@ -528,6 +528,22 @@ static int metrics_text(struct node *n, struct buf *b)
 		bprintf(b, "# TYPE peerd_discovery_seconds gauge\n"
 		    "peerd_discovery_seconds %.3f\n",
 		    (double)(n->discovered_ms - n->started_ms) / 1000.0);
+	/*
+	 * Children are never restarted in-process (a dead child fails the
+	 * container; the orchestrator counts restarts), so only up/down.
+	 */
+	if (n->s->launch) {
+		const char *tm = n->s->privacy == PRIVACY_NONE ||
+		    n->s->privacy == PRIVACY_AUTO ? NULL :
+		    launch_tm_name(n->s);
+
+		bprintf(b, "# TYPE peerd_child_up gauge\n");
+		bprintf(b, "peerd_child_up{child=\"geth\"} %d\n",
+		    supervisor_running(n->sup, "geth") ? 1 : 0);
+		if (tm != NULL)
+			bprintf(b, "peerd_child_up{child=\"%s\"} %d\n", tm,
+			    supervisor_running(n->sup, tm) ? 1 : 0);
+	}
 	if (n->disc != NULL &&
 	    discovery_metrics(n->disc, b->p + b->used, b->len - b->used,
 	    &used) == 0)

@@ -50,7 +50,7 @@ int launch_dry_run(const struct settings *s, const struct geth_version *v,
     __attribute__((warn_unused_result));
 
 /*
- * `run --dry-run` (added by the lead for main.c): detects geth's version
+ * `run --dry-run`: detects geth's version
  * synchronously (`geth version`, no PRIVATE_CONFIG), then prints what
  * launch_dry_run() gives for it to out. Returns the exit code (0, or 1 if
  * geth cannot be run, with one line on stderr).
