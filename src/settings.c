@@ -424,7 +424,7 @@ static int apply(struct settings *s, enum key k, const char *v, bool from_flag,
 	return 0;
 }
 
-static void defaults(struct settings *s)
+void settings_defaults(struct settings *s)
 {
 	memset(s, 0, sizeof(*s));
 	strcpy(s->node_prefix, "quorum-");
@@ -492,7 +492,7 @@ int settings_load(struct settings *s, enum settings_mode mode, int argc,
 	const char *v;
 	int k, i, r;
 
-	defaults(s);
+	settings_defaults(s);
 	err[0] = '\0';
 	for (k = 0; k < KEY_COUNT; k++) {
 		if (specs[k].env == NULL)

@@ -81,6 +81,9 @@ int settings_load(struct settings *s, enum settings_mode mode, int argc,
     const char *fqdn, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/* The defaults of DESIGN §3 (what settings_load starts from). */
+void settings_defaults(struct settings *s);
+
 /* strtoul with end-pointer and range check. Returns 0 or -EINVAL. */
 int settings_parse_uint(const char *str, unsigned long min, unsigned long max,
     unsigned long *out) __attribute__((warn_unused_result));

@@ -35,19 +35,9 @@ static const char v1103[] =
 
 static void defaults(struct settings *s)
 {
-	memset(s, 0, sizeof(*s));
+	settings_defaults(s);
 	snprintf(s->data_dir, sizeof(s->data_dir), "/qd");
-	s->p2p_port = 30303;
-	s->raft_port = 50400;
-	s->rpc_port = 8545;
-	s->ws_port = 8546;
-	s->tm_port = 9000;
-	s->chain_id = 10;
-	s->permissioned = true;
-	s->consensus = CONSENSUS_RAFT;
 	s->privacy = PRIVACY_TESSERA;
-	s->stop_timeout = 25;
-	s->launch = true;
 }
 
 /* Index of arg in c, or -1. */

@@ -102,20 +102,11 @@ static void make_peer(struct peerdoc *d, unsigned i, bool dns, bool raft)
 static void make_settings(struct settings *s, enum consensus c,
     enum privacy p, enum address_mode a, bool permissioned)
 {
-	memset(s, 0, sizeof(*s));
-	strcpy(s->node_prefix, "quorum-");
+	settings_defaults(s);
 	s->node_number = N;
-	strcpy(s->data_dir, "/qdata");
-	s->http_port = 80;
-	s->p2p_port = 30303;
-	s->raft_port = 50400;
-	s->rpc_port = 8545;
-	s->ws_port = 8546;
-	s->tm_port = 9000;
 	s->consensus = c;
 	s->privacy = p;
 	s->address_mode = a;
-	s->chain_id = 10;
 	s->permissioned = permissioned;
 }
 
