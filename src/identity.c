@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@
 
 struct paths {
 	char nodekey[256], keystore_dir[256], password[256];
-	char tm_key[256], tm_pub[256];
+	char tm_key[256], tm_pub[256], seal[256];
 };
 
 static int make_paths(const struct settings *s, struct paths *p)
@@ -47,6 +48,8 @@ static int make_paths(const struct settings *s, struct paths *p)
 	r |= fsutil_path(p->tm_key, sizeof(p->tm_key), "%s/keys/tm.key",
 	    s->data_dir);
 	r |= fsutil_path(p->tm_pub, sizeof(p->tm_pub), "%s/keys/tm.pub",
+	    s->data_dir);
+	r |= fsutil_path(p->seal, sizeof(p->seal), "%s/keys/keystore.ok",
 	    s->data_dir);
 	return r ? -ENAMETOOLONG : 0;
 }
@@ -207,6 +210,66 @@ static void keystore_name(const uint8_t addr[20], char *out, size_t len)
 	    tm.tm_min, tm.tm_sec, ts.tv_nsec, hex);
 }
 
+void identity_keystore_seal(const uint8_t nodekey[static 32],
+    const char *password, size_t pwlen, const char *keystore, size_t kslen,
+    char out[static IDENTITY_SEAL_LEN + 1])
+{
+	static const char tag[] = "quorum-peerd keystore opened v1";
+	crypto_generichash_state st;
+	uint8_t h[32], l[8];
+	size_t i;
+
+	/* Lengths first, so no two (password, keystore) pairs collide. */
+	for (i = 0; i < 8; i++)
+		l[i] = (uint8_t)((uint64_t)pwlen >> (8 * i));
+	crypto_generichash_init(&st, nodekey, 32, sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)tag, sizeof(tag));
+	crypto_generichash_update(&st, l, sizeof(l));
+	crypto_generichash_update(&st, (const uint8_t *)password, pwlen);
+	crypto_generichash_update(&st, (const uint8_t *)keystore, kslen);
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_memzero(&st, sizeof(st));
+	encoding_hex(out, h, sizeof(h));
+	out[IDENTITY_SEAL_LEN] = '\0';
+	sodium_memzero(h, sizeof(h));
+}
+
+/*
+ * True if keys/keystore.ok holds this keystore's seal: these exact bytes
+ * were opened with this exact password before, so the KDF need not run
+ * again (it is the start-up's largest cost: ~1 s and 256 MiB standard).
+ */
+static bool seal_matches(const char *path, const uint8_t nodekey[32],
+    const char *pw, size_t pwlen, const char *ks, size_t kslen)
+{
+	char want[IDENTITY_SEAL_LEN + 1], *buf = NULL;
+	size_t len = 0;
+	bool ok;
+
+	if (fsutil_read_file(path, 128, &buf, &len) < 0)
+		return false;
+	identity_keystore_seal(nodekey, pw, pwlen, ks, kslen, want);
+	ok = len == IDENTITY_SEAL_LEN + 1 && buf[IDENTITY_SEAL_LEN] == '\n' &&
+	    sodium_memcmp(buf, want, IDENTITY_SEAL_LEN) == 0;
+	free_secret(buf, len);
+	sodium_memzero(want, sizeof(want));
+	return ok;
+}
+
+static int write_seal(const char *path, const uint8_t nodekey[32],
+    const char *pw, size_t pwlen, const char *ks, size_t kslen, char *err,
+    size_t errlen)
+{
+	char seal[IDENTITY_SEAL_LEN + 1];
+	int r;
+
+	identity_keystore_seal(nodekey, pw, pwlen, ks, kslen, seal);
+	seal[IDENTITY_SEAL_LEN] = '\n';
+	r = write_file(path, seal, sizeof(seal), err, errlen);
+	sodium_memzero(seal, sizeof(seal));
+	return r;
+}
+
 int identity_load_or_create(const struct settings *s, struct identity *id,
     char *err, size_t errlen)
 {
@@ -215,8 +278,10 @@ int identity_load_or_create(const struct settings *s, struct identity *id,
 	char *buf = NULL;
 	size_t len = 0, pwlen = 0;
 	bool have_nodekey = false, have_pw = false, have_ks = false;
-	bool have_tmkey = false, have_tmpub = false;
+	bool have_tmkey = false, have_tmpub = false, sealed = false;
 	uint8_t account_priv[32], tm_secret[32], tm_pub_file[32];
+	char *ks = NULL; /* the keystore's bytes, for its seal */
+	size_t kslen = 0;
 	int r;
 
 	memset(id, 0, sizeof(*id));
@@ -269,14 +334,20 @@ int identity_load_or_create(const struct settings *s, struct identity *id,
 			r = -EINVAL;
 			goto out;
 		}
-		r = read_small(id->keystore_path, KEYSTORE_MAX, &buf, &len,
+		r = read_small(id->keystore_path, KEYSTORE_MAX, &ks, &kslen,
 		    err, errlen);
 		if (r < 0)
 			goto out;
-		r = keystore_decrypt(buf, len, pw, pwlen, account_priv, why,
-		    sizeof(why));
-		free(buf);
-		buf = NULL;
+		if (have_nodekey &&
+		    seal_matches(p.seal, id->nodekey, pw, pwlen, ks, kslen)) {
+			/* Opened before: the address member was checked then. */
+			sealed = true;
+			r = keystore_address(ks, kslen, id->account, why,
+			    sizeof(why));
+		} else {
+			r = keystore_decrypt(ks, kslen, pw, pwlen, account_priv,
+			    why, sizeof(why));
+		}
 		if (r == -EACCES) {
 			snprintf(err, errlen, "%s: MAC mismatch: wrong password "
 			    "in %s or a corrupt keystore", id->keystore_path,
@@ -404,6 +475,10 @@ int identity_load_or_create(const struct settings *s, struct identity *id,
 			    err, errlen);
 		if (r < 0)
 			goto out;
+		kslen = strlen(json);
+		ks = malloc(kslen);
+		if (ks != NULL)
+			memcpy(ks, json, kslen);
 	}
 	if (!have_tmkey) {
 		char json[TMKEY_JSON_MAX];
@@ -430,16 +505,29 @@ int identity_load_or_create(const struct settings *s, struct identity *id,
 	}
 
 	r = ethkey_pubkey(id->nodekey, id->node_pub);
-	if (r == 0) {
+	if (r == 0 && !sealed) {
 		uint8_t apub[64];
 
 		r = ethkey_pubkey(account_priv, apub);
 		if (r == 0)
 			ethkey_address(apub, id->account);
 	}
-	if (r < 0)
+	if (r < 0) {
 		snprintf(err, errlen, "cannot derive public keys");
+		goto out;
+	}
+	/*
+	 * Opened now: seal it so the next start skips the KDF. Best effort: a
+	 * read-only data dir only costs the KDF again at the next start.
+	 */
+	if (!sealed && ks != NULL) {
+		char ignored[IDENTITY_ERR_LEN];
+
+		(void)write_seal(p.seal, id->nodekey, pw, pwlen, ks, kslen,
+		    ignored, sizeof(ignored));
+	}
 out:
+	free(ks);
 	sodium_memzero(pw, sizeof(pw));
 	sodium_memzero(account_priv, sizeof(account_priv));
 	sodium_memzero(tm_secret, sizeof(tm_secret));

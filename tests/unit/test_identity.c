@@ -352,6 +352,83 @@ static void test_password_file(void **state)
 	assert_non_null(strstr(err, "MAC"));
 }
 
+static size_t read_path(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return n;
+}
+
+static void write_path(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+/* keys/keystore.ok: what lets a restart skip the KDF, and only while valid. */
+static void test_keystore_seal(void **state)
+{
+	struct identity a, b;
+	char ks[8192], pw[256], seal[128], want[IDENTITY_SEAL_LEN + 1], *mac;
+	uint8_t other[32];
+	size_t kslen, pwlen;
+	char orig;
+
+	(void)state;
+	assert_int_equal(identity_load_or_create(&s, &a, err, sizeof(err)), 0);
+	/* Created with the identity: 64 hex + newline, 0600. */
+	assert_int_equal(mode_of("keys/keystore.ok"), 0600);
+	assert_int_equal(read_rel("keys/keystore.ok", seal, sizeof(seal)), 65);
+	kslen = read_path(a.keystore_path, ks, sizeof(ks));
+	pwlen = read_rel("keys/password", pw, sizeof(pw)) - 1; /* '\n' */
+	identity_keystore_seal(a.nodekey, pw, pwlen, ks, kslen, want);
+	assert_memory_equal(seal, want, 64);
+	assert_int_equal(seal[64], '\n');
+	/* Keyed by the node key: another key gives another seal. */
+	memcpy(other, a.nodekey, 32);
+	other[31] ^= 1;
+	identity_keystore_seal(other, pw, pwlen, ks, kslen, want);
+	assert_memory_not_equal(seal, want, 64);
+
+	/*
+	 * A valid seal is trusted instead of the KDF: a keystore whose MAC
+	 * is broken loads while sealed (the seal vouches for these bytes)...
+	 */
+	mac = strstr(ks, "\"mac\":\"") + 7;
+	orig = *mac;
+	*mac = orig == '0' ? '1' : '0';
+	write_path(a.keystore_path, ks, kslen);
+	identity_keystore_seal(a.nodekey, pw, pwlen, ks, kslen, want);
+	want[64] = '\n';
+	write_rel("keys/keystore.ok", want, 65);
+	assert_int_equal(identity_load_or_create(&s, &b, err, sizeof(err)), 0);
+	assert_memory_equal(a.account, b.account, 20);
+	/* ...and once the seal is wrong, the KDF runs and finds the MAC bad. */
+	write_rel("keys/keystore.ok", "0000\n", 5);
+	assert_int_equal(identity_load_or_create(&s, &b, err, sizeof(err)),
+	    -EINVAL);
+	assert_non_null(strstr(err, "MAC"));
+	/* Repaired keystore, seal gone: opened with the KDF and resealed. */
+	*mac = orig;
+	write_path(a.keystore_path, ks, kslen);
+	path_of(pw, sizeof(pw), "keys/keystore.ok");
+	unlink(pw);
+	assert_int_equal(identity_load_or_create(&s, &b, err, sizeof(err)), 0);
+	assert_memory_equal(a.account, b.account, 20);
+	assert_int_equal(read_rel("keys/keystore.ok", pw, sizeof(pw)), 65);
+	assert_memory_equal(pw, seal, 65);
+	identity_wipe(&a);
+	identity_wipe(&b);
+}
+
 static void test_public_view(void **state)
 {
 	struct identity a;
@@ -398,6 +475,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tm_pub_mismatch, setup,
 		teardown),
 	    cmocka_unit_test_setup_teardown(test_password_file, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(test_keystore_seal, setup,
 		teardown),
 	    cmocka_unit_test_setup_teardown(test_public_view, setup, teardown),
 	};
