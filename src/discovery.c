@@ -24,7 +24,12 @@
 #define DISCOVERY_DEFAULT_TIMEOUT 2000
 #define DISCOVERY_HOST_MAX 254 /* a DNS name fits in 253 */
 
-/* Requests (and so name lookups) in flight at once. */
+/*
+ * Requests (and so name lookups) in flight at once. The rest wait in our own
+ * queue, not libcurl's: a transfer's timeout runs from the moment it is
+ * added to the multi handle, so one queued there can time out before it has
+ * even connected (at N=200 most attempts did, and every retry added load).
+ */
 #define DISCOVERY_MAX_INFLIGHT 32
 
 struct dpeer {
@@ -37,7 +42,9 @@ struct dpeer {
 	size_t len;
 	bool toobig;
 	bool in_flight;
+	bool queued; /* waiting for a free request slot */
 	bool found;
+	struct dpeer *qprev, *qnext;
 	long timer; /* backoff timer, 0 = none */
 	unsigned backoff_ms;
 	unsigned attempts;
@@ -64,6 +71,8 @@ struct discovery {
 	discovery_error_cb *on_error;
 	void *arg;
 	struct dpeer *peers; /* n entries, by ordinal; self's is unused */
+	struct dpeer *qhead, *qtail; /* peers waiting for a request slot */
+	unsigned inflight;
 	unsigned nfound;
 	bool started, cancelled, done_called, curl_inited;
 	unsigned long attempts_total;
@@ -303,13 +312,54 @@ static void d_fail(struct dpeer *p, enum discovery_reason r, const char *msg)
 		d_schedule(p);
 }
 
-static void d_poll(struct dpeer *p)
+static void d_unqueue(struct dpeer *p)
+{
+	struct discovery *d = p->d;
+
+	if (!p->queued)
+		return;
+	if (p->qprev != NULL)
+		p->qprev->qnext = p->qnext;
+	else
+		d->qhead = p->qnext;
+	if (p->qnext != NULL)
+		p->qnext->qprev = p->qprev;
+	else
+		d->qtail = p->qprev;
+	p->qprev = p->qnext = NULL;
+	p->queued = false;
+}
+
+/* Queues p for the next free slot: at the front for a peer known to be up. */
+static void d_enqueue(struct dpeer *p, bool front)
+{
+	struct discovery *d = p->d;
+
+	d_unqueue(p);
+	p->queued = true;
+	if (front) {
+		p->qnext = d->qhead;
+		if (d->qhead != NULL)
+			d->qhead->qprev = p;
+		else
+			d->qtail = p;
+		d->qhead = p;
+	} else {
+		p->qprev = d->qtail;
+		if (d->qtail != NULL)
+			d->qtail->qnext = p;
+		else
+			d->qhead = p;
+		d->qtail = p;
+	}
+}
+
+/* Starts a request to p now (a slot is free). */
+static void d_start(struct dpeer *p)
 {
 	struct discovery *d = p->d;
 	int rc;
 
-	if (d->cancelled || p->found || p->in_flight)
-		return;
 	p->attempts++;
 	d->attempts_total++;
 	if (p->easy == NULL) {
@@ -334,6 +384,36 @@ static void d_poll(struct dpeer *p)
 		return;
 	}
 	p->in_flight = true;
+	d->inflight++;
+}
+
+/* Polls p as soon as a request slot is free. */
+static void d_poll(struct dpeer *p)
+{
+	struct discovery *d = p->d;
+
+	if (d->cancelled || p->found || p->in_flight)
+		return;
+	if (d->inflight >= DISCOVERY_MAX_INFLIGHT) {
+		if (!p->queued)
+			d_enqueue(p, false);
+		return;
+	}
+	d_unqueue(p);
+	d_start(p);
+}
+
+/* Fills the free slots from the queue. */
+static void d_pump(struct discovery *d)
+{
+	struct dpeer *p;
+
+	while (!d->cancelled && d->inflight < DISCOVERY_MAX_INFLIGHT &&
+	    (p = d->qhead) != NULL) {
+		d_unqueue(p);
+		if (!p->found && !p->in_flight)
+			d_start(p);
+	}
 }
 
 static enum discovery_reason d_curl_reason(CURLcode rc)
@@ -379,6 +459,7 @@ static void d_finish(struct dpeer *p, CURLcode rc)
 	int prc;
 
 	p->in_flight = false;
+	d->inflight--;
 	if (rc == CURLE_OK) {
 		(void)curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &code);
 		if (code != 200) {
@@ -448,6 +529,7 @@ static void d_check_done(struct discovery *d)
 		if (p != NULL)
 			d_finish(p, rc);
 	}
+	d_pump(d);
 }
 
 /* ---- public ---- */
@@ -549,14 +631,7 @@ struct discovery *discovery_new(struct evloop *l,
 	    curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d) != CURLM_OK ||
 	    curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, d_timer_cb) !=
 		CURLM_OK ||
-	    curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d) != CURLM_OK ||
-	    /*
-	     * A transfer waiting for a slot has not resolved its name yet, so
-	     * this also bounds the resolver threads: without it, 200 nodes
-	     * starting together ran 40,000 lookups at once and none finished.
-	     */
-	    curl_multi_setopt(d->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-		(long)DISCOVERY_MAX_INFLIGHT) != CURLM_OK) {
+	    curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d) != CURLM_OK) {
 		err = EIO;
 		goto fail;
 	}
@@ -581,7 +656,9 @@ void discovery_cancel(struct discovery *d)
 		if (p->in_flight) {
 			(void)curl_multi_remove_handle(d->multi, p->easy);
 			p->in_flight = false;
+			d->inflight--;
 		}
+		d_unqueue(p);
 		free(p->body);
 		p->body = NULL;
 		evloop_timer_cancel(d->loop, p->timer);
@@ -655,6 +732,9 @@ void discovery_hello(struct discovery *d, unsigned ordinal)
 	/* It is up now: if this attempt fails, retry soon again. */
 	p->backoff_ms = d->backoff_min;
 	d_poll(p);
+	/* No free slot: it goes first, before peers that may still be down. */
+	if (p->queued)
+		d_enqueue(p, true);
 }
 
 unsigned discovery_found_count(const struct discovery *d)
