@@ -2,15 +2,18 @@
 # Convergence benchmark on network namespaces (root). Prints figures only:
 #
 #  (a) identities already created, seconds from starting N daemons together
-#      until all N have written every shared config, for each N in SIZES
+#      (they wait at a gate, then all exec at once) until the last shared
+#      config file is written on any of them (the files' mtimes), for each N
+#      in SIZES; also the CPU seconds all N daemons used
 #  (b) N=50: seconds from starting the last daemon (the other 49 already
-#      polling it) until all 50 have written every shared config
+#      polling it) until the last shared config is written
+#  each in both discovery modes (MODES): direct (no secret) and relay
 #  (c) VmRSS of one daemon after convergence (N=50 and the largest N)
 #  (d) GET /env.json on one daemon, 64 connections for WRK_SECONDS (wrk):
 #      requests/s and p99 latency
 #
 #   bench/convergence.sh                 SIZES="5 50 200" RUNS=3
-#   SIZES="5 50" RUNS=5 bench/convergence.sh
+#   SIZES="5 50" RUNS=5 MODES=relay bench/convergence.sh
 #
 # Each figure is the median of RUNS runs (the runs are listed too). Every
 # wait is bounded (LIMIT seconds, default 120); a run that does not converge
@@ -28,6 +31,9 @@ QP_STATE=$(mktemp -d /tmp/qpb.XXXXXX)
 . "$root/scripts/lib/netns.sh"
 
 SIZES=${SIZES:-5 50 200}
+# direct: no CLUSTER_SECRET, every document fetched from its own node;
+# relay: with a secret, documents relayed (see README, Discovery).
+MODES=${MODES:-direct relay}
 RUNS=${RUNS:-3}
 LIMIT=${LIMIT:-120}
 WRK_SECONDS=${WRK_SECONDS:-5}
@@ -44,15 +50,18 @@ qp_need_root
 trap 'qp_all_down; rm -rf -- "$QP_STATE"' EXIT
 trap 'exit 130' INT TERM
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+now() { printf '%s\n' "$EPOCHREALTIME"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 median() { printf '%s\n' "$@" | grep . | sort -g | awk '{ v[NR] = $1 }
 	END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
-	      else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+	      else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# envs N: the settings of every daemon (MODE=relay adds a cluster secret).
 envs() {
 	printf '%s\n' NODE_NUMBER="$1" KEYSTORE_KDF=light LAUNCH=no \
 		LOG_LEVEL=warn "PATH=$PATH"
+	[ "$MODE" = relay ] && printf '%s\n' CLUSTER_SECRET=convergence-bench-secret
+	return 0
 }
 
 # identities N: every node's identity, made beforehand, 16 at a time.
@@ -82,13 +91,24 @@ stop() {
 	done
 }
 
-# wait_written N: polls every 50 ms; fails after LIMIT s.
+# wait_written N: polls every 200 ms (the figure comes from the files'
+# times, not from this loop); fails after LIMIT s.
 wait_written() {
 	local end=$((SECONDS + LIMIT))
 	until qp_all_written "$1"; do
 		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 0.05
+		sleep 0.2
 	done
+}
+
+# last_write N: the newest modification time among every node's shared
+# files: when the last of them was written (one stat for all).
+last_write() {
+	local i f files=()
+	for ((i = 0; i < $1; i++)); do
+		for f in "${QP_SHARED_FILES[@]}"; do files+=("$(qp_dir "$i")/$f"); done
+	done
+	stat -c %.9Y "${files[@]}" | sort -g | tail -n 1
 }
 
 start_range() {
@@ -109,20 +129,32 @@ rss_of() {
 	awk '/^VmRSS/ { print $2 " " $3 }' "/proc/$pid/status"
 }
 
-# (a) for one N: median seconds from the first start to all written.
+# cpu_of N: CPU seconds (user + system) the N daemons used, summed.
+cpu_of() {
+	local i pid t=0 st
+	for ((i = 0; i < $1; i++)); do
+		pid=$(qp_pid "$i") || continue
+		read -r -a st <"/proc/$pid/stat"
+		t=$((t + st[13] + st[14]))
+	done
+	awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+
+# (a) for one N: median seconds from opening the gate on N daemons
+# (all exec'ed at once) to the last shared file written on any of them.
 together() {
-	local n=$1 r t0 t1 runs=()
+	local n=$1 r t0 t1 runs=() cpu=()
 	for ((r = 0; r < RUNS; r++)); do
 		stop "$n"
-		# All wait at a gate, so "together" does not include the time
-		# the shell takes to spawn N processes.
 		qp_gate_open || qp_die "cannot make the start gate"
 		start_range 0 "$n" "$n"
+		qp_gate_wait "$n"
 		t0=$(now)
-		qp_gate_release "$n"
+		qp_gate_go
 		if wait_written "$n"; then
-			t1=$(now)
+			t1=$(last_write "$n")
 			runs+=("$(elapsed "$t0" "$t1")")
+			cpu+=("$(cpu_of "$n")")
 		else
 			runs+=("timeout($(count_written "$n")/$n)")
 			converged=no
@@ -130,25 +162,30 @@ together() {
 		fi
 	done
 	# shellcheck disable=SC2046 # the figures are words on purpose
-	printf '(a) N=%-4s all written %s s after starting them together (median; runs: %s)\n' \
-		"$n" "$(median $(printf '%s\n' "${runs[@]}" | grep -v timeout))" "${runs[*]}"
+	printf '(a) %-6s N=%-4s all written %s s after starting them together (median; runs: %s; CPU s of all daemons: %s)\n' \
+		"$MODE" "$n" "$(median $(printf '%s\n' "${runs[@]}" | grep -v timeout))" \
+		"${runs[*]}" "${cpu[*]}"
 }
 
-# (b) N=50: median seconds from starting the last to all written.
+# (b) for N: median seconds from starting the last daemon (the other N-1
+# polling it for a while already) to the last shared file written.
 last_one() {
 	local n=$1 r t0 t1 runs=() i
 	for ((r = 0; r < RUNS; r++)); do
 		stop "$n"
 		start_range 0 $((n - 1)) "$n"
-		# Let the others reach their backoff cap polling the missing one.
 		for ((i = 0; i < n - 1; i++)); do
 			qp_wait 60 sh -c "[ \"\$(ip netns exec $(qp_ns "$i") curl -s -o /dev/null -w '%{http_code}' http://$(qp_host "$i")/healthz)\" = 200 ]"
 		done
+		# Let the others reach their backoff cap polling the missing one.
 		sleep 3
-		t0=$(now)
+		qp_gate_open || qp_die "cannot make the start gate"
 		start_range $((n - 1)) "$n" "$n"
+		qp_gate_wait "$n" $((n - 1))
+		t0=$(now)
+		qp_gate_go
 		if wait_written "$n"; then
-			t1=$(now)
+			t1=$(last_write "$n")
 			runs+=("$(elapsed "$t0" "$t1")")
 		else
 			runs+=("timeout($(count_written "$n")/$n)")
@@ -157,8 +194,8 @@ last_one() {
 		fi
 	done
 	# shellcheck disable=SC2046
-	printf '(b) N=%-4s all written %s s after starting the last one (median; runs: %s)\n' \
-		"$n" "$(median $(printf '%s\n' "${runs[@]}" | grep -v timeout))" "${runs[*]}"
+	printf '(b) %-6s N=%-4s all written %s s after starting the last one (median; runs: %s)\n' \
+		"$MODE" "$n" "$(median $(printf '%s\n' "${runs[@]}" | grep -v timeout))" "${runs[*]}"
 }
 
 http_load() {
@@ -177,8 +214,8 @@ http_load() {
 		printf '%s\n' "$out" | grep -E 'Non-2xx|Socket errors' | sed 's/^/    /'
 }
 
-printf 'quorum-peerd convergence, %s CPUs, KEYSTORE_KDF=light, LAUNCH=no\n' \
-	"$(nproc)"
+printf 'quorum-peerd convergence, %s CPUs, KEYSTORE_KDF=light, LAUNCH=no; modes: %s\n' \
+	"$(nproc)" "$MODES"
 largest=0
 for n in $SIZES; do [ "$n" -gt "$largest" ] && largest=$n; done
 for n in $SIZES; do
@@ -186,18 +223,20 @@ for n in $SIZES; do
 	rm -rf "${QP_STATE:?}"/*
 	qp_net_up "$n" || qp_die "cannot create $n namespaces"
 	identities "$n"
-	converged=yes
-	together "$n"
-	if [ "$n" = 50 ]; then
-		last_one 50
-		printf '(c) N=50   VmRSS of quorum-0 %s: %s\n' \
-			"$([ "$converged" = yes ] && echo after convergence ||
-				echo "(NOT converged)")" "$(rss_of 0)"
-		http_load
-	elif [ "$n" = "$largest" ]; then
-		printf '(c) N=%-4s VmRSS of quorum-0 %s: %s\n' "$n" \
-			"$([ "$converged" = yes ] && echo after convergence ||
-				echo "(NOT converged)")" "$(rss_of 0)"
-	fi
-	stop "$n"
+	for MODE in $MODES; do
+		converged=yes
+		together "$n"
+		if [ "$n" = 50 ]; then
+			last_one 50
+			printf '(c) %-6s N=50   VmRSS of quorum-0 %s: %s\n' "$MODE" \
+				"$([ "$converged" = yes ] && echo after convergence ||
+					echo "(NOT converged)")" "$(rss_of 0)"
+			[ "$MODE" = direct ] && http_load
+		elif [ "$n" = "$largest" ]; then
+			printf '(c) %-6s N=%-4s VmRSS of quorum-0 %s: %s\n' "$MODE" "$n" \
+				"$([ "$converged" = yes ] && echo after convergence ||
+					echo "(NOT converged)")" "$(rss_of 0)"
+		fi
+		stop "$n"
+	done
 done

@@ -31,6 +31,11 @@
  * even connected (at N=200 most attempts did, and every retry added load).
  */
 #define DISCOVERY_MAX_INFLIGHT 32
+/*
+ * With relay, few at once: every answer brings what its peer knows, so
+ * requests sent before the first answers return are mostly wasted.
+ */
+#define DISCOVERY_RELAY_INFLIGHT 4
 
 struct dpeer {
 	struct discovery *d;
@@ -41,6 +46,18 @@ struct dpeer {
 	char *body; /* PEERDOC_MAX bytes while a request is in flight */
 	size_t len;
 	bool toobig;
+	/* relay transfers (a bundle of documents, one per line) */
+	bool code_checked, http_ok; /* status read before the first byte */
+	bool got_own;               /* the bundle carried the peer's own */
+	bool bad;                   /* a line was refused: transfer aborted */
+	unsigned lines;
+	char badmsg[256];
+	/* once found */
+	char *line;           /* the document's bytes, as served (ends '\n') */
+	size_t linelen;
+	int via;              /* ordinal it came from (its own = direct), -1 */
+	struct peerdoc *fresh; /* found, its callback not run yet */
+	bool conflict_seen;
 	bool in_flight;
 	bool queued; /* waiting for a free request slot */
 	bool found;
@@ -73,6 +90,13 @@ struct discovery {
 	struct dpeer *peers; /* n entries, by ordinal; self's is unused */
 	struct dpeer *qhead, *qtail; /* peers waiting for a request slot */
 	unsigned inflight;
+	bool relay;
+	unsigned *fresh_q; /* ordinals found whose callbacks are due */
+	unsigned nfresh;
+	unsigned max_inflight;
+	struct curl_slist *headers; /* relay: X-Peerd-Doc (our document) */
+	char *url; /* relay: rebuilt per request (the have= bitmap) */
+	size_t urlcap;
 	unsigned nfound;
 	bool started, cancelled, done_called, curl_inited;
 	unsigned long attempts_total;
@@ -83,7 +107,8 @@ struct discovery {
 };
 
 static const char *const reason_names[DISCOVERY_REASONS] = {
-    "dns", "refused", "timeout", "http", "toobig", "invalid", "other"};
+    "dns", "refused", "timeout", "http", "toobig", "invalid", "conflict",
+    "other"};
 
 const char *discovery_reason_name(enum discovery_reason r)
 {
@@ -205,19 +230,54 @@ static int d_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 
 /* ---- one peer ---- */
 
+static int d_take_line(struct dpeer *p, const char *line, size_t len);
+
 static size_t d_write_cb(char *ptr, size_t size, size_t nmemb, void *userp)
 {
 	struct dpeer *p = userp;
-	size_t n = size * nmemb;
+	size_t n = size * nmemb, total = n, take;
+	const char *nl;
+	long code = 0;
 
-	/* A hard ceiling, not a realloc (style rule 7): abort the transfer. */
-	if (n > PEERDOC_MAX - p->len) {
-		p->toobig = true;
-		return 0;
+	if (!p->d->relay) {
+		/* A hard ceiling, not a realloc (style rule 7): abort. */
+		if (n > PEERDOC_MAX - p->len) {
+			p->toobig = true;
+			return 0;
+		}
+		memcpy(p->body + p->len, ptr, n);
+		p->len += n;
+		return n;
 	}
-	memcpy(p->body + p->len, ptr, n);
-	p->len += n;
-	return n;
+	/* A bundle: one document per line, each handled as it completes. */
+	if (!p->code_checked) {
+		p->code_checked = true;
+		(void)curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &code);
+		p->http_ok = code == 200;
+	}
+	if (!p->http_ok)
+		return n; /* d_finish reports the status; the body is unused */
+	while (n > 0) {
+		take = PEERDOC_MAX - p->len;
+		if (take > n)
+			take = n;
+		nl = memchr(ptr, '\n', take);
+		if (nl != NULL)
+			take = (size_t)(nl - ptr) + 1;
+		memcpy(p->body + p->len, ptr, take);
+		p->len += take;
+		ptr += take;
+		n -= take;
+		if (nl != NULL) {
+			if (d_take_line(p, p->body, p->len) < 0)
+				return 0;
+			p->len = 0;
+		} else if (p->len == PEERDOC_MAX) {
+			p->toobig = true;
+			return 0;
+		}
+	}
+	return total;
 }
 
 static int d_easy_setup(struct dpeer *p)
@@ -227,8 +287,8 @@ static int d_easy_setup(struct dpeer *p)
 	CURL *e;
 	int n;
 
-	n = snprintf(url, sizeof(url), "http://%s:%u/env.json?from=%u",
-	    p->host, (unsigned)d->port, d->self);
+	n = snprintf(url, sizeof(url), "http://%s:%u/%s?from=%u", p->host,
+	    (unsigned)d->port, d->relay ? "peers" : "env.json", d->self);
 	if (n < 0 || (size_t)n >= sizeof(url))
 		return -EINVAL;
 	e = curl_easy_init();
@@ -255,14 +315,17 @@ static int d_easy_setup(struct dpeer *p)
 		CURLE_OK ||
 	    /* One short request per attempt; no idle fds to found peers. */
 	    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_MAXFILESIZE, (long)PEERDOC_MAX) !=
-		CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_MAXFILESIZE, (long)PEERDOC_MAX *
+		(d->relay ? (long)d->n : 1L)) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, d_write_cb) !=
 		CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_WRITEDATA, p) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_USERAGENT,
 		"quorum-peerd/" PEERD_VERSION) != CURLE_OK ||
+	    (d->headers != NULL &&
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, d->headers) !=
+		    CURLE_OK) ||
 	    (d->connect_to != NULL &&
 		curl_easy_setopt(e, CURLOPT_CONNECT_TO, d->connect_to) !=
 		    CURLE_OK)) {
@@ -296,7 +359,8 @@ static void d_schedule(struct dpeer *p)
 	p->timer = id > 0 ? id : 0;
 }
 
-static void d_fail(struct dpeer *p, enum discovery_reason r, const char *msg)
+/* Records a failure of p (reported once per reason); no retry. */
+static void d_note(struct dpeer *p, enum discovery_reason r, const char *msg)
 {
 	struct discovery *d = p->d;
 
@@ -308,7 +372,15 @@ static void d_fail(struct dpeer *p, enum discovery_reason r, const char *msg)
 		if (d->on_error != NULL)
 			d->on_error(d->arg, p->ordinal, r, p->last_error);
 	}
-	if (!d->cancelled && !p->in_flight && p->timer == 0)
+}
+
+/* A failed attempt: noted, then retried after the backoff. */
+static void d_fail(struct dpeer *p, enum discovery_reason r, const char *msg)
+{
+	struct discovery *d = p->d;
+
+	d_note(p, r, msg);
+	if (!d->cancelled && !p->found && !p->in_flight && p->timer == 0)
 		d_schedule(p);
 }
 
@@ -354,6 +426,30 @@ static void d_enqueue(struct dpeer *p, bool front)
 	}
 }
 
+/* The have= bitmap: hex, nibble k holds ordinals 4k..4k+3 (bit i % 4). */
+static void d_have_hex(const struct discovery *d, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned i, k, v;
+
+	for (k = 0; k * 4 < d->n; k++) {
+		v = 0;
+		for (i = k * 4; i < k * 4 + 4 && i < d->n; i++)
+			if (i == d->self || d->peers[i].found)
+				v |= 1u << (i % 4);
+		out[k] = hex[v];
+	}
+	out[k] = '\0';
+}
+
+static bool d_have_bit(const char *have, unsigned i)
+{
+	char c = have[i / 4];
+	unsigned v = c >= 'a' ? (unsigned)(c - 'a' + 10) : (unsigned)(c - '0');
+
+	return (v >> (i % 4)) & 1u;
+}
+
 /* Starts a request to p now (a slot is free). */
 static void d_start(struct dpeer *p)
 {
@@ -369,6 +465,17 @@ static void d_start(struct dpeer *p)
 			return;
 		}
 	}
+	if (d->relay) {
+		/* Tell the peer what we have, so it sends only the rest. */
+		rc = snprintf(d->url, d->urlcap, "http://%s:%u/peers?from=%u&have=",
+		    p->host, (unsigned)d->port, d->self);
+		if (rc < 0 || (size_t)rc + d->n / 4 + 2 > d->urlcap ||
+		    (d_have_hex(d, d->url + rc), 0) ||
+		    curl_easy_setopt(p->easy, CURLOPT_URL, d->url) != CURLE_OK) {
+			d_fail(p, DISCOVERY_OTHER, "cannot set up a request");
+			return;
+		}
+	}
 	p->body = malloc(PEERDOC_MAX);
 	if (p->body == NULL) {
 		d_fail(p, DISCOVERY_OTHER, "out of memory");
@@ -376,6 +483,8 @@ static void d_start(struct dpeer *p)
 	}
 	p->len = 0;
 	p->toobig = false;
+	p->code_checked = p->http_ok = p->got_own = p->bad = false;
+	p->lines = 0;
 	p->errbuf[0] = '\0';
 	if (curl_multi_add_handle(d->multi, p->easy) != CURLM_OK) {
 		free(p->body);
@@ -394,7 +503,7 @@ static void d_poll(struct dpeer *p)
 
 	if (d->cancelled || p->found || p->in_flight)
 		return;
-	if (d->inflight >= DISCOVERY_MAX_INFLIGHT) {
+	if (d->inflight >= d->max_inflight) {
 		if (!p->queued)
 			d_enqueue(p, false);
 		return;
@@ -408,7 +517,7 @@ static void d_pump(struct discovery *d)
 {
 	struct dpeer *p;
 
-	while (!d->cancelled && d->inflight < DISCOVERY_MAX_INFLIGHT &&
+	while (!d->cancelled && d->inflight < d->max_inflight &&
 	    (p = d->qhead) != NULL) {
 		d_unqueue(p);
 		if (!p->found && !p->in_flight)
@@ -442,6 +551,129 @@ static void d_all_found(struct discovery *d)
 		d->done(d->arg);
 }
 
+/*
+ * The ordinal a line claims, read from its canonical prefix
+ * {"v":1,"name":"...","ordinal":N, or -1. Only a hint for finding the
+ * stored line to compare with: nothing is trusted from it.
+ */
+static long d_ordinal_hint(const char *line, size_t len)
+{
+	static const char key[] = "\"ordinal\":";
+	const char *end = line + (len < 128 + 64 ? len : 128 + 64), *q;
+	long v = 0;
+
+	for (q = line; q + sizeof(key) - 1 < end; q++) {
+		if (memcmp(q, key, sizeof(key) - 1) != 0)
+			continue;
+		q += sizeof(key) - 1;
+		if (q >= end || *q < '0' || *q > '9')
+			return -1;
+		for (; q < end && *q >= '0' && *q <= '9' && v < 100000; q++)
+			v = v * 10 + (*q - '0');
+		return v;
+	}
+	return -1;
+}
+
+/* t's document is known now; its callback runs from d_deliver. */
+static void d_accept(struct dpeer *t, const char *line, size_t len,
+    const struct peerdoc *doc, unsigned via)
+{
+	struct discovery *d = t->d;
+
+	t->line = malloc(len);
+	t->fresh = malloc(sizeof(*t->fresh));
+	if (t->line == NULL || t->fresh == NULL) {
+		free(t->line);
+		free(t->fresh);
+		t->line = NULL;
+		t->fresh = NULL;
+		return; /* not found: polled again later */
+	}
+	memcpy(t->line, line, len);
+	t->linelen = len;
+	*t->fresh = *doc;
+	t->found = true;
+	t->via = (int)via;
+	d->nfound++;
+	d->fresh_q[d->nfresh++] = t->ordinal;
+	evloop_timer_cancel(d->loop, t->timer);
+	t->timer = 0;
+	d_unqueue(t);
+}
+
+static int d_line_bad(struct dpeer *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int d_line_bad(struct dpeer *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->badmsg, sizeof(p->badmsg), fmt, ap);
+	va_end(ap);
+	p->bad = true;
+	return -1;
+}
+
+/*
+ * One line of p's bundle. Every document in it must be fully valid (MAC
+ * under the cluster secret included: that is what makes a relayed document
+ * trustworthy); the first bad one aborts the transfer. A document already
+ * known byte for byte costs a comparison, not a signature check.
+ */
+static int d_take_line(struct dpeer *p, const char *line, size_t len)
+{
+	struct discovery *d = p->d;
+	struct peerdoc_expect ex = {
+	    .ordinal = -1,
+	    .prefix = d->prefix,
+	    .secret = d->secret,
+	    .secretlen = d->secretlen,
+	};
+	struct peerdoc doc;
+	struct dpeer *t;
+	char msg[400];
+	long hint;
+
+	if (++p->lines > d->n)
+		return d_line_bad(p, "more than %u documents", d->n);
+	hint = d_ordinal_hint(line, len);
+	if (hint >= 0 && (unsigned long)hint < d->n) {
+		t = &d->peers[hint];
+		if (t->found && t->linelen == len &&
+		    memcmp(t->line, line, len) == 0) {
+			if ((unsigned)hint == p->ordinal)
+				p->got_own = true;
+			return 0;
+		}
+	}
+	if (peerdoc_parse(line, len, &ex, &doc, msg, sizeof(msg)) < 0)
+		return d_line_bad(p, "document %u: %s", p->lines, msg);
+	if (doc.ordinal >= d->n)
+		return d_line_bad(p, "document %u: ordinal %u is not below "
+		    "NODE_NUMBER=%u", p->lines, doc.ordinal, d->n);
+	if (doc.ordinal == p->ordinal)
+		p->got_own = true;
+	if (doc.ordinal == d->self)
+		return 0;
+	t = &d->peers[doc.ordinal];
+	if (!t->found) {
+		d_accept(t, line, len, &doc, p->ordinal);
+		return 0;
+	}
+	/* Valid but not the one we have: keep ours, say so once. */
+	d->errors[DISCOVERY_CONFLICT]++;
+	if (!t->conflict_seen) {
+		t->conflict_seen = true;
+		snprintf(msg, sizeof(msg), "%s relayed another valid document "
+		    "(node_id %.16s...) than the one in use (from %s%d)",
+		    p->name, doc.node_id, d->prefix, t->via);
+		if (d->on_error != NULL)
+			d->on_error(d->arg, t->ordinal, DISCOVERY_CONFLICT, msg);
+	}
+	return 0;
+}
+
 /* A transfer ended (its easy handle already out of the multi). */
 static void d_finish(struct dpeer *p, CURLcode rc)
 {
@@ -460,6 +692,11 @@ static void d_finish(struct dpeer *p, CURLcode rc)
 
 	p->in_flight = false;
 	d->inflight--;
+	if (p->bad) {
+		r = DISCOVERY_INVALID;
+		snprintf(msg, sizeof(msg), "%s", p->badmsg);
+		goto fail;
+	}
 	if (rc == CURLE_OK) {
 		(void)curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &code);
 		if (code != 200) {
@@ -467,6 +704,22 @@ static void d_finish(struct dpeer *p, CURLcode rc)
 			snprintf(msg, sizeof(msg), "HTTP %ld", code);
 			goto fail;
 		}
+		if (d->relay) {
+			r = DISCOVERY_INVALID;
+			if (p->len > 0) {
+				snprintf(msg, sizeof(msg), "the last document "
+				    "does not end with a newline");
+				goto fail;
+			}
+			if (!p->got_own) {
+				snprintf(msg, sizeof(msg), "the answer lacks "
+				    "%s's own document", p->name);
+				goto fail;
+			}
+			goto done;
+		}
+		if (p->found)
+			goto done; /* relayed meanwhile */
 		prc = peerdoc_parse(p->body, p->len, &ex, &doc, msg,
 		    sizeof(msg));
 		if (prc == -E2BIG) {
@@ -477,23 +730,14 @@ static void d_finish(struct dpeer *p, CURLcode rc)
 			r = DISCOVERY_INVALID;
 			goto fail;
 		}
-		free(p->body);
-		p->body = NULL;
-		curl_easy_cleanup(p->easy);
-		p->easy = NULL;
-		p->found = true;
-		d->nfound++;
-		if (d->found != NULL)
-			d->found(d->arg, &doc);
-		if (d->nfound == d->n - 1)
-			d_all_found(d);
-		return;
+		d_accept(p, p->body, p->len, &doc, p->ordinal);
+		goto done;
 	}
 	if ((rc == CURLE_WRITE_ERROR && p->toobig) ||
 	    rc == CURLE_FILESIZE_EXCEEDED) {
 		r = DISCOVERY_TOOBIG;
-		snprintf(msg, sizeof(msg), "answer larger than %d bytes",
-		    PEERDOC_MAX);
+		snprintf(msg, sizeof(msg), "%s larger than %d bytes",
+		    d->relay ? "a document" : "answer", PEERDOC_MAX);
 		goto fail;
 	}
 	r = d_curl_reason(rc);
@@ -502,7 +746,35 @@ static void d_finish(struct dpeer *p, CURLcode rc)
 fail:
 	free(p->body);
 	p->body = NULL;
-	d_fail(p, r, msg);
+	d_fail(p, r, msg); /* no retry once found (relayed meanwhile) */
+	return;
+done:
+	free(p->body);
+	p->body = NULL;
+	if (p->found && p->easy != NULL) {
+		curl_easy_cleanup(p->easy);
+		p->easy = NULL;
+	}
+}
+
+/* Runs the found callbacks due, then done once all are known. */
+static void d_deliver(struct discovery *d)
+{
+	struct peerdoc *doc;
+	struct dpeer *t;
+	unsigned i;
+
+	for (i = 0; i < d->nfresh && !d->cancelled; i++) {
+		t = &d->peers[d->fresh_q[i]];
+		doc = t->fresh;
+		t->fresh = NULL;
+		if (doc != NULL && d->found != NULL)
+			d->found(d->arg, doc);
+		free(doc);
+	}
+	d->nfresh = 0;
+	if (!d->cancelled && d->started && d->nfound == d->n - 1)
+		d_all_found(d);
 }
 
 static void d_check_done(struct discovery *d)
@@ -529,6 +801,7 @@ static void d_check_done(struct discovery *d)
 		if (p != NULL)
 			d_finish(p, rc);
 	}
+	d_deliver(d);
 	d_pump(d);
 }
 
@@ -580,13 +853,43 @@ struct discovery *discovery_new(struct evloop *l,
 					: DISCOVERY_DEFAULT_TIMEOUT;
 	if (d->backoff_min > d->backoff_max)
 		goto fail;
+	/* A relayed document is trusted for its MAC: no secret, no relay. */
+	d->relay = cfg->relay;
+	d->max_inflight = d->relay ? DISCOVERY_RELAY_INFLIGHT
+				   : DISCOVERY_MAX_INFLIGHT;
+	if (d->relay && (d->secretlen == 0 || cfg->self_doc == NULL ||
+	    cfg->self_len < 2 || cfg->self_len > PEERDOC_MAX ||
+	    cfg->self_doc[cfg->self_len - 1] != '\n' ||
+	    memchr(cfg->self_doc, '\n', cfg->self_len - 1) != NULL ||
+	    memchr(cfg->self_doc, '\r', cfg->self_len) != NULL))
+		goto fail;
+	if (d->relay) {
+		char *h = malloc(cfg->self_len + 16);
+
+		if (h == NULL) {
+			err = ENOMEM;
+			goto fail;
+		}
+		memcpy(h, "X-Peerd-Doc: ", 13);
+		memcpy(h + 13, cfg->self_doc, cfg->self_len - 1);
+		h[13 + cfg->self_len - 1] = '\0';
+		d->headers = curl_slist_append(NULL, h);
+		free(h);
+		d->urlcap = DISCOVERY_HOST_MAX + 64 + cfg->n / 4 + 2;
+		d->url = malloc(d->urlcap);
+		if (d->headers == NULL || d->url == NULL) {
+			err = ENOMEM;
+			goto fail;
+		}
+	}
 	d->found = found;
 	d->done = done;
 	d->on_error = cfg->on_error;
 	d->arg = arg;
 
 	d->peers = calloc(cfg->n, sizeof(*d->peers));
-	if (d->peers == NULL) {
+	d->fresh_q = calloc(cfg->n, sizeof(*d->fresh_q));
+	if (d->peers == NULL || d->fresh_q == NULL) {
 		err = ENOMEM;
 		goto fail;
 	}
@@ -597,6 +900,7 @@ struct discovery *discovery_new(struct evloop *l,
 		p->d = d;
 		p->ordinal = (unsigned)i;
 		p->reason = -1;
+		p->via = -1;
 		p->backoff_ms = d->backoff_min;
 		n = snprintf(p->name, sizeof(p->name), "%s%zu", d->prefix, i);
 		if (n < 0 || (size_t)n >= sizeof(p->name))
@@ -678,8 +982,11 @@ void discovery_free(struct discovery *d)
 		return;
 	if (d->peers != NULL) {
 		discovery_cancel(d);
-		for (i = 0; i < d->n; i++)
+		for (i = 0; i < d->n; i++) {
 			curl_easy_cleanup(d->peers[i].easy);
+			free(d->peers[i].line);
+			free(d->peers[i].fresh);
+		}
 	}
 	if (d->multi != NULL)
 		curl_multi_cleanup(d->multi);
@@ -692,6 +999,9 @@ void discovery_free(struct discovery *d)
 	curl_slist_free_all(d->connect_to);
 	free(d->fds);
 	free(d->peers);
+	free(d->fresh_q);
+	curl_slist_free_all(d->headers);
+	free(d->url);
 	free(d);
 }
 
@@ -710,9 +1020,35 @@ int discovery_start(struct discovery *d)
 		d->done_timer = id;
 		return 0;
 	}
-	for (i = 0; i < d->n; i++) {
-		if (i != d->self)
-			d_poll(&d->peers[i]);
+	if (!d->relay) {
+		for (i = 0; i < d->n; i++) {
+			if (i != d->self)
+				d_poll(&d->peers[i]);
+		}
+		return 0;
+	}
+	/*
+	 * Relay: in a random order, so N nodes starting together do not all
+	 * ask the same few peers first.
+	 */
+	{
+		unsigned *order = malloc(d->n * sizeof(*order)), j, k, tmp;
+
+		if (order == NULL)
+			return -ENOMEM;
+		for (j = 0, k = 0; j < d->n; j++)
+			if (j != d->self)
+				order[k++] = j;
+		for (j = k; j > 1; j--) {
+			unsigned r = randombytes_uniform(j);
+
+			tmp = order[j - 1];
+			order[j - 1] = order[r];
+			order[r] = tmp;
+		}
+		for (j = 0; j < k; j++)
+			d_poll(&d->peers[order[j]]);
+		free(order);
 	}
 	return 0;
 }
@@ -797,9 +1133,16 @@ int discovery_status_json(const struct discovery *d, char *buf, size_t len,
 		if (rc == 0)
 			rc = strbuf_appendf(buf, len, used,
 			    ",\"state\":\"%s\",\"in_flight\":%s,"
-			    "\"attempts\":%u,\"reason\":",
+			    "\"attempts\":%u,",
 			    p->found ? "found" : "waiting",
 			    p->in_flight ? "true" : "false", p->attempts);
+		if (rc == 0 && p->via >= 0)
+			rc = strbuf_appendf(buf, len, used, "\"via\":%d,",
+			    p->via);
+		else if (rc == 0)
+			rc = strbuf_appendf(buf, len, used, "\"via\":null,");
+		if (rc == 0)
+			rc = strbuf_appendf(buf, len, used, "\"reason\":");
 		first = false;
 		if (rc == 0 && p->reason < 0)
 			rc = strbuf_appendf(buf, len, used,
@@ -872,4 +1215,81 @@ void discovery_progress(const struct discovery *d, char *buf, size_t len)
 	if (shown < waiting)
 		(void)strbuf_appendf(buf, len, &used, "%s... (+%zu more)",
 		    shown == 0 ? "waiting for " : ", ", waiting - shown);
+}
+
+int discovery_bundle(const struct discovery *d, const char *self_doc,
+    size_t self_len, const char *have, char **out, size_t *outlen)
+{
+	size_t total = self_len, i, at;
+	const struct dpeer *p;
+	char *b;
+
+	*out = NULL;
+	*outlen = 0;
+	/* A malformed bitmap is ignored: the asker gets everything. */
+	if (have != NULL && (strlen(have) != (d->n + 3) / 4 ||
+	    strspn(have, "0123456789abcdef") != strlen(have)))
+		have = NULL;
+	for (i = 0; i < d->n; i++) {
+		p = &d->peers[i];
+		if (p->found && p->line != NULL &&
+		    (have == NULL || !d_have_bit(have, (unsigned)i)))
+			total += p->linelen;
+	}
+	b = malloc(total > 0 ? total : 1);
+	if (b == NULL)
+		return -ENOMEM;
+	memcpy(b, self_doc, self_len);
+	at = self_len;
+	for (i = 0; i < d->n; i++) {
+		p = &d->peers[i];
+		if (!p->found || p->line == NULL ||
+		    (have != NULL && d_have_bit(have, (unsigned)i)))
+			continue;
+		memcpy(b + at, p->line, p->linelen);
+		at += p->linelen;
+	}
+	*out = b;
+	*outlen = at;
+	return 0;
+}
+
+int discovery_offer(struct discovery *d, unsigned ordinal, const char *doc,
+    size_t len)
+{
+	struct peerdoc_expect ex = {
+	    .ordinal = (int)ordinal,
+	    .prefix = d->prefix,
+	    .secret = d->secret,
+	    .secretlen = d->secretlen,
+	};
+	char line[PEERDOC_MAX + 1], msg[256];
+	struct peerdoc parsed;
+	struct dpeer *t;
+
+	if (!d->relay || !d->started || d->cancelled || ordinal >= d->n ||
+	    ordinal == d->self)
+		return -EPERM;
+	if (len == 0 || len >= PEERDOC_MAX)
+		return -EPROTO;
+	memcpy(line, doc, len);
+	line[len++] = '\n';
+	t = &d->peers[ordinal];
+	if (t->found && t->linelen == len && memcmp(t->line, line, len) == 0)
+		return 0;
+	if (peerdoc_parse(line, len, &ex, &parsed, msg, sizeof(msg)) < 0) {
+		if (!(t->reasons_seen & (1u << DISCOVERY_INVALID))) {
+			t->reasons_seen |= 1u << DISCOVERY_INVALID;
+			if (d->on_error != NULL)
+				d->on_error(d->arg, ordinal, DISCOVERY_INVALID,
+				    msg);
+		}
+		d->errors[DISCOVERY_INVALID]++;
+		return -EPROTO;
+	}
+	if (t->found)
+		return 0; /* what we have came first; its own is not a relay */
+	d_accept(t, line, len, &parsed, ordinal);
+	d_deliver(d);
+	return t->found ? 0 : -ENOMEM;
 }

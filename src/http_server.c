@@ -157,6 +157,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
     const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
 	struct http_server *srv = cls;
+	struct http_request req;
 	struct http_response r;
 	size_t idx;
 	int from, rc;
@@ -200,9 +201,15 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 	if (from < 0)
 		from = http_parse_from(MHD_lookup_connection_value(conn,
 		    MHD_HEADER_KIND, "X-Peerd-From"));
+	req.path = srv->paths[idx];
+	req.from = from;
+	req.have = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+	    "have");
+	req.doc = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    "X-Peerd-Doc");
 
 	memset(&r, 0, sizeof(r));
-	rc = srv->handler(srv->arg, srv->paths[idx], from, &r);
+	rc = srv->handler(srv->arg, &req, &r);
 	if (rc == -ENOENT) {
 		free(r.body);
 		return http_send_static(conn, srv, idx, MHD_HTTP_NOT_FOUND,

@@ -430,8 +430,8 @@ static void on_peer_error(void *arg, unsigned ordinal, enum discovery_reason
 	char peer[80];
 
 	snprintf(peer, sizeof(peer), "%s%u", n->s->node_prefix, ordinal);
-	log_event(reason == DISCOVERY_INVALID || reason == DISCOVERY_TOOBIG ?
-	    LOG_WARN : LOG_INFO, "peer not ready", "peer", peer, "reason",
+	log_event(reason == DISCOVERY_INVALID || reason == DISCOVERY_TOOBIG ||
+	    reason == DISCOVERY_CONFLICT ? LOG_WARN : LOG_INFO, "peer not ready", "peer", peer, "reason",
 	    discovery_reason_name(reason), "detail", msg, NULL);
 }
 
@@ -474,9 +474,9 @@ static void on_finished(void *arg, int code)
 
 /* ---- HTTP -------------------------------------------------------------- */
 
-static const char *const paths[] = {"/env.sh", "/env.json", "/healthz",
-    "/readyz", "/status", "/metrics", "/static-nodes.json", "/genesis.json",
-    NULL};
+static const char *const paths[] = {"/env.sh", "/env.json", "/peers",
+    "/healthz", "/readyz", "/status", "/metrics", "/static-nodes.json",
+    "/genesis.json", NULL};
 
 static int respond(struct http_response *resp, int code, const char *type,
     const char *body, size_t len)
@@ -555,19 +555,37 @@ static int metrics_text(struct node *n, struct buf *b)
 	return 0;
 }
 
-static int on_http(void *arg, const char *path, int from,
+static int on_http(void *arg, const struct http_request *req,
     struct http_response *resp)
 {
+	const char *path = req->path;
+	int from = req->from;
 	struct node *n = arg;
 	char tmp[BODY_MAX];
 	struct buf b = {tmp, sizeof(tmp), 0};
 
 	tmp[0] = '\0';
-	if (from >= 0 && n->disc != NULL && (unsigned)from != n->s->node_ordinal)
+	if (from >= 0 && n->disc != NULL && (unsigned)from != n->s->node_ordinal) {
+		/* Relay: the asker's own document came with its request. */
+		if (req->doc != NULL)
+			(void)discovery_offer(n->disc, (unsigned)from, req->doc,
+			    strlen(req->doc));
 		discovery_hello(n->disc, (unsigned)from);
+	}
 	if (strcmp(path, "/env.json") == 0)
 		return respond(resp, 200, "application/json", n->env_json,
 		    n->env_json_len);
+	if (strcmp(path, "/peers") == 0) {
+		if (n->disc == NULL)
+			return respond(resp, 200, "application/x-ndjson",
+			    n->env_json, n->env_json_len);
+		if (discovery_bundle(n->disc, n->env_json, n->env_json_len,
+		    req->have, &resp->body, &resp->len) < 0)
+			return -ENOMEM;
+		resp->code = 200;
+		resp->content_type = "application/x-ndjson";
+		return 0;
+	}
 	if (strcmp(path, "/env.sh") == 0)
 		return respond(resp, 200, "text/x-shellscript", n->env_sh,
 		    n->env_sh_len);
@@ -689,6 +707,8 @@ int node_run(struct settings *s, const sigset_t *saved)
 		.n = s->node_number, .self = s->node_ordinal,
 		.secret = s->cluster_secret_len ? s->cluster_secret : NULL,
 		.secretlen = s->cluster_secret_len,
+		.relay = s->cluster_secret_len > 0,
+		.self_doc = n.env_json, .self_len = n.env_json_len,
 		.on_error = on_peer_error},
 	    on_found, on_done, &n);
 	if (n.disc == NULL || discovery_start(n.disc) < 0) {

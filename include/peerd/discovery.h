@@ -1,6 +1,7 @@
 #ifndef PEERD_DISCOVERY_H
 #define PEERD_DISCOVERY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +14,13 @@
  * valid document (DESIGN §7). Each request is
  *   GET http://<prefix><i>[.<domain>]:<port>/env.json?from=<self>
  * ("from" is our hello: the peer polls us at once, see discovery_hello).
+ *
+ * With relay (needs the cluster secret), each request is /peers instead:
+ * the peer's own document and every one it has accepted, one per line
+ * (discovery_bundle). Any fully valid document in it is accepted, whoever
+ * relays it: its MAC proves a cluster member made it, its signature that
+ * the node key's owner did. A peer found that way is not polled at all,
+ * so N nodes need far fewer than N*(N-1) requests.
  * The module never logs: the caller reads the state (status, metrics,
  * progress) and gets on_error the first time each reason hits a peer.
  */
@@ -26,6 +34,7 @@ enum discovery_reason {
 	DISCOVERY_HTTP,     /* non-200 answer */
 	DISCOVERY_TOOBIG,   /* body over PEERDOC_MAX */
 	DISCOVERY_INVALID,  /* body failed peerdoc_parse */
+	DISCOVERY_CONFLICT, /* another valid document for a known peer */
 	DISCOVERY_OTHER,    /* any other transfer error (reset, empty...) */
 	DISCOVERY_REASONS
 };
@@ -33,7 +42,8 @@ enum discovery_reason {
 /*
  * Called the first time `reason` happens for peer `ordinal` (once per
  * reason per peer, DESIGN §7); msg is one line (curl's error, "HTTP 503",
- * or peerdoc_parse's message). For the caller to log.
+ * or peerdoc_parse's message). For the caller to log. DISCOVERY_CONFLICT
+ * names the peer whose document was contradicted (the first one is kept).
  */
 typedef void discovery_error_cb(void *arg, unsigned ordinal,
     enum discovery_reason reason, const char *msg);
@@ -47,6 +57,11 @@ struct discovery_config {
 	const uint8_t *secret; /* CLUSTER_SECRET or NULL; borrowed, must
 				* outlive the discovery */
 	size_t secretlen;
+	bool relay; /* poll /peers, accept relayed documents; needs secret */
+	/* relay: our own /env.json bytes (one line ending '\n'), sent along
+	 * with every request so the asked peer need not poll us back */
+	const char *self_doc;
+	size_t self_len;
 	unsigned backoff_min_ms;  /* 0 = default 50 */
 	unsigned backoff_max_ms;  /* 0 = default 1000 */
 	unsigned timeout_ms;      /* per request, 0 = default 2000 */
@@ -90,7 +105,8 @@ void discovery_cancel(struct discovery *d);
 
 /* Peers found so far (self not counted; all found = n - 1). */
 unsigned discovery_found_count(const struct discovery *d);
-/* "dns", "refused", "timeout", "http", "toobig", "invalid", "other". */
+/* "dns", "refused", "timeout", "http", "toobig", "invalid", "conflict",
+ * "other". */
 const char *discovery_reason_name(enum discovery_reason r);
 
 /*
@@ -99,8 +115,9 @@ const char *discovery_reason_name(enum discovery_reason r);
  *
  * status: a JSON array, one object per peer but self, by ordinal:
  *   {"ordinal":1,"host":"quorum-1","state":"waiting"|"found",
- *    "in_flight":false,"attempts":3,"reason":"refused"|null,
+ *    "in_flight":false,"attempts":3,"via":1|null,"reason":"refused"|null,
  *    "last_error":"..."|null}
+ * via is the ordinal the document came from (its own = fetched directly).
  * reason/last_error are the latest failure (kept after found).
  */
 int discovery_status_json(const struct discovery *d, char *buf, size_t len,
@@ -118,5 +135,27 @@ int discovery_metrics(const struct discovery *d, char *buf, size_t len,
  * Always NUL-terminates (len > 0).
  */
 void discovery_progress(const struct discovery *d, char *buf, size_t len);
+
+/*
+ * /peers: self_doc (this node's /env.json bytes) then every accepted
+ * document, by ordinal, each exactly as its node serves it (one line, ending
+ * '\n'), leaving out those the asker has: have is its "?have=" bitmap (hex,
+ * nibble k for ordinals 4k..4k+3, bit i % 4; exactly (n + 3) / 4 chars) or
+ * NULL for all. *out is malloc'ed for the caller. 0 or -ENOMEM.
+ */
+int discovery_bundle(const struct discovery *d, const char *self_doc,
+    size_t self_len, const char *have, char **out, size_t *outlen)
+    __attribute__((warn_unused_result));
+
+/*
+ * Relay only: peer `ordinal` sent its own document with its request
+ * (header X-Peerd-Doc, the /env.json bytes without the newline). Accepted
+ * if fully valid for that ordinal (found callbacks run from here); saves
+ * polling it back. 0 (accepted or already known), -EPROTO (invalid, reported
+ * once through on_error), -EPERM (not relaying, not started, self or out
+ * of range), -ENOMEM.
+ */
+int discovery_offer(struct discovery *d, unsigned ordinal, const char *doc,
+    size_t len);
 
 #endif

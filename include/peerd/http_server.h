@@ -23,16 +23,24 @@ struct http_response {
 	size_t len;
 };
 
+/* What the handler is told of a request. Strings are borrowed for the call. */
+struct http_request {
+	const char *path; /* one of the configured paths */
+	/* The asker's ordinal when the request carried one ("?from=N" or
+	 * header "X-Peerd-From: N", decimal 0..65535), else -1. */
+	int from;
+	const char *have; /* "?have=" value, or NULL */
+	const char *doc;  /* "X-Peerd-Doc" header value, or NULL */
+};
+
 /*
  * Called for every GET/HEAD of a configured path (for HEAD the body is
- * computed but not sent). from_ordinal is the asker's ordinal when the
- * request carried one ("?from=N" or header "X-Peerd-From: N", decimal
- * 0..65535), else -1. Returns 0 with resp filled, -ENOENT for a 404 (e.g.
+ * computed but not sent). Returns 0 with resp filled, -ENOENT for a 404 (e.g.
  * /genesis.json before it is rendered), or another -errno for a 500. A
  * body the handler set is freed by the server in every case (on failure it
  * is not sent). The handler must not free the server.
  */
-typedef int http_server_handler(void *arg, const char *path, int from_ordinal,
+typedef int http_server_handler(void *arg, const struct http_request *req,
     struct http_response *resp);
 
 struct http_server_config {

@@ -282,7 +282,8 @@ qp_start() {
 # qp_gate_open / qp_gate_release N: a start barrier. open makes the FIFO
 # QP_GATE and holds it open read-write (fd 9) so that nodes started with
 # qp_start block reading it; release waits (bounded) until nodes 0..N-1 all
-# sit in the gate, closes it (EOF: every one goes at once) and removes it.
+# sit in the gate, closes it (EOF: every one goes at once) and removes it
+# (qp_gate_wait N, then qp_gate_go).
 qp_gate_open() {
 	QP_GATE=$QP_STATE/gate
 	rm -f "$QP_GATE"
@@ -290,15 +291,26 @@ qp_gate_open() {
 	exec 9<>"$QP_GATE"
 }
 qp_gate_release() {
+	qp_gate_wait "$1"
+	qp_gate_go
+}
+
+# qp_gate_wait N [FROM]: until nodes FROM..N-1 (FROM default 0) all sit in
+# the gate (bounded: 5 s each). Bash tests, no process per check: a
+# benchmark may time from the moment this returns.
+qp_gate_wait() {
 	local n=$1 i t pid
-	for ((i = 0; i < n; i++)); do
+	for ((i = ${2:-0}; i < n; i++)); do
 		read -r pid <"$(qp_pidfile "$i")" 2>/dev/null || continue
 		for ((t = 0; t < 100; t++)); do
-			[ "$(readlink "/proc/$pid/fd/0" 2>/dev/null)" = "$QP_GATE" ] &&
-				break
+			[ "/proc/$pid/fd/0" -ef "$QP_GATE" ] && break
 			sleep 0.05
 		done
 	done
+}
+
+# qp_gate_go: opens the gate (EOF for every node at once) and removes it.
+qp_gate_go() {
 	exec 9>&-
 	rm -f "$QP_GATE"
 	QP_GATE=

@@ -39,6 +39,7 @@ enum mode {
 	SERVE_GARBAGE_THEN_VALID, /* garbage, wrong ordinal, wrong mac */
 	SERVE_503_THEN_VALID,
 	SERVE_TOOBIG,
+	SERVE_BUNDLE, /* /peers: the lines in bundle[] */
 };
 
 struct fake {
@@ -48,6 +49,9 @@ struct fake {
 	unsigned requests;
 	int last_from;
 	bool with_secret;
+	char bundle[4 * PEERDOC_MAX];
+	char last_have[64];
+	char last_doc[PEERDOC_MAX];
 };
 
 struct world {
@@ -69,14 +73,15 @@ struct world {
 
 /* ---- documents ---- */
 
-static void make_doc(unsigned ordinal, const uint8_t *sec, size_t seclen,
-    char *json, size_t jsonlen)
+/* Node `ordinal`'s document under key byte `kb` (ordinal + 1 = its own). */
+static void make_doc_key(unsigned ordinal, int kb, const uint8_t *sec,
+    size_t seclen, char *json, size_t jsonlen)
 {
 	uint8_t key[32], pub[64], addr[20], tm[32];
 	struct peerdoc doc;
 	size_t written;
 
-	memset(key, (int)(ordinal + 1), sizeof(key));
+	memset(key, kb, sizeof(key));
 	memset(tm, (int)(ordinal + 0x40), sizeof(tm));
 	assert_int_equal(ethkey_pubkey(key, pub), 0);
 	ethkey_address(pub, addr);
@@ -100,11 +105,19 @@ static void make_doc(unsigned ordinal, const uint8_t *sec, size_t seclen,
 	assert_true(written < jsonlen);
 }
 
+static void make_doc(unsigned ordinal, const uint8_t *sec, size_t seclen,
+    char *json, size_t jsonlen)
+{
+	make_doc_key(ordinal, (int)(ordinal + 1), sec, seclen, json, jsonlen);
+}
+
 /* ---- fake peers ---- */
 
-static int fake_handler(void *arg, const char *path, int from,
+static int fake_handler(void *arg, const struct http_request *req,
     struct http_response *resp)
 {
+	const char *path = req->path;
+	int from = req->from;
 	struct fake *f = arg;
 	char json[PEERDOC_MAX];
 	const uint8_t wrong[] = "wrong";
@@ -112,8 +125,18 @@ static int fake_handler(void *arg, const char *path, int from,
 	const uint8_t *sec = f->with_secret ? secret : NULL;
 	size_t seclen = f->with_secret ? sizeof(secret) - 1 : 0;
 
-	assert_string_equal(path, "/env.json");
 	f->last_from = from;
+	snprintf(f->last_have, sizeof(f->last_have), "%s",
+	    req->have != NULL ? req->have : "");
+	snprintf(f->last_doc, sizeof(f->last_doc), "%s",
+	    req->doc != NULL ? req->doc : "");
+	if (f->mode == SERVE_BUNDLE) {
+		assert_string_equal(path, "/peers");
+		resp->body = strdup(f->bundle);
+		resp->len = strlen(f->bundle);
+		return 0;
+	}
+	assert_string_equal(path, "/env.json");
 	switch (f->mode) {
 	case SERVE_GARBAGE_THEN_VALID:
 		if (n == 1) {
@@ -155,7 +178,7 @@ static int fake_handler(void *arg, const char *path, int from,
 	return 0;
 }
 
-static const char *const fake_paths[] = {"/env.json", NULL};
+static const char *const fake_paths[] = {"/env.json", "/peers", NULL};
 
 static void fake_start(struct world *w, unsigned i, enum mode mode,
     uint16_t port, bool with_secret)
@@ -288,6 +311,9 @@ static void discovery_make(struct world *w, unsigned n, unsigned self,
 	if (extra != NULL) {
 		cfg.secret = extra->secret;
 		cfg.secretlen = extra->secretlen;
+		cfg.relay = extra->relay;
+		cfg.self_doc = extra->self_doc;
+		cfg.self_len = extra->self_len;
 		if (extra->backoff_min_ms)
 			cfg.backoff_min_ms = extra->backoff_min_ms;
 		if (extra->backoff_max_ms)
@@ -726,6 +752,233 @@ static void test_reason_names(void **state)
 	assert_string_equal(discovery_reason_name(DISCOVERY_REASONS), "other");
 }
 
+/* ---- relay (with the cluster secret) ---- */
+
+static char self_doc[PEERDOC_MAX];
+
+static void relay_extra(struct discovery_config *x)
+{
+	memset(x, 0, sizeof(*x));
+	make_doc(0, secret, sizeof(secret) - 1, self_doc, sizeof(self_doc));
+	x->secret = secret;
+	x->secretlen = sizeof(secret) - 1;
+	x->relay = true;
+	x->self_doc = self_doc;
+	x->self_len = strlen(self_doc);
+}
+
+/* Appends node `ordinal`'s document (key byte kb, under sec) to b. */
+static void bundle_add(char *b, size_t blen, unsigned ordinal, int kb,
+    const uint8_t *sec, size_t seclen)
+{
+	char json[PEERDOC_MAX];
+
+	make_doc_key(ordinal, kb, sec, seclen, json, sizeof(json));
+	assert_true(strlen(b) + strlen(json) < blen);
+	strcat(b, json);
+}
+
+/*
+ * Only peer 1 can be reached; its bundle brings 2 and 3 as well, so done
+ * fires without any request to them. The request carried our document and
+ * the have= bitmap.
+ */
+static void test_relay_bundle_finds_all(void **state)
+{
+	struct world *w = world_new();
+	struct discovery_config x;
+	char want[PEERDOC_MAX];
+	cJSON *st;
+	unsigned i;
+
+	(void)state;
+	relay_extra(&x);
+	fake_start(w, 1, SERVE_BUNDLE, 0, true);
+	for (i = 1; i < 4; i++)
+		bundle_add(w->fakes[1].bundle, sizeof(w->fakes[1].bundle), i,
+		    (int)i + 1, secret, sizeof(secret) - 1);
+	map_peer(w, 1, http_server_port(w->fakes[1].srv));
+	/* 2 and 3: nothing listens (refused). */
+	map_peer(w, 2, free_port());
+	map_peer(w, 3, free_port());
+	discovery_make(w, 4, 0, &x);
+	assert_int_equal(discovery_start(w->d), 0);
+	run_until(w, &w->done, 1);
+	for (i = 1; i < 4; i++)
+		assert_int_equal(w->found[i], 1);
+	assert_int_equal(w->fakes[1].last_from, 0);
+	/* Only self known when it asked: bit 0 of nibble 0. */
+	assert_string_equal(w->fakes[1].last_have, "1");
+	memcpy(want, self_doc, strlen(self_doc) - 1);
+	want[strlen(self_doc) - 1] = '\0';
+	assert_string_equal(w->fakes[1].last_doc, want);
+	st = status_of(w);
+	assert_int_equal(jint(status_peer(st, 1), "via"), 1);
+	assert_int_equal(jint(status_peer(st, 2), "via"), 1);
+	assert_int_equal(jint(status_peer(st, 3), "via"), 1);
+	cJSON_Delete(st);
+	world_free(w);
+}
+
+/*
+ * A document MACed under another secret stops the bundle there: what came
+ * before it is kept, nothing after it is used, and the peer is retried.
+ */
+static void test_relay_bad_line_stops(void **state)
+{
+	struct world *w = world_new();
+	struct discovery_config x;
+	const uint8_t wrong[] = "wrong";
+	struct fake *f;
+
+	(void)state;
+	relay_extra(&x);
+	fake_start(w, 1, SERVE_BUNDLE, 0, true);
+	f = &w->fakes[1];
+	bundle_add(f->bundle, sizeof(f->bundle), 1, 2, secret,
+	    sizeof(secret) - 1);
+	bundle_add(f->bundle, sizeof(f->bundle), 2, 3, wrong,
+	    sizeof(wrong) - 1);
+	bundle_add(f->bundle, sizeof(f->bundle), 3, 4, secret,
+	    sizeof(secret) - 1);
+	map_peer(w, 1, http_server_port(f->srv));
+	map_peer(w, 2, free_port());
+	map_peer(w, 3, free_port());
+	discovery_make(w, 4, 0, &x);
+	assert_int_equal(discovery_start(w->d), 0);
+	run_until(w, &w->errors[1][DISCOVERY_INVALID], 1);
+	run_for(w, 200);
+	assert_int_equal(w->found[1], 1);
+	assert_int_equal(w->found[2], 0);
+	assert_int_equal(w->found[3], 0);
+	assert_int_equal(w->done, 0);
+	world_free(w);
+}
+
+/* A bundle without its sender's own document is refused for the sender. */
+static void test_relay_needs_own_document(void **state)
+{
+	struct world *w = world_new();
+	struct discovery_config x;
+	struct fake *f;
+
+	(void)state;
+	relay_extra(&x);
+	fake_start(w, 1, SERVE_BUNDLE, 0, true);
+	f = &w->fakes[1];
+	bundle_add(f->bundle, sizeof(f->bundle), 2, 3, secret,
+	    sizeof(secret) - 1);
+	map_peer(w, 1, http_server_port(f->srv));
+	map_peer(w, 2, free_port());
+	discovery_make(w, 3, 0, &x);
+	assert_int_equal(discovery_start(w->d), 0);
+	run_until(w, &w->errors[1][DISCOVERY_INVALID], 1);
+	assert_int_equal(w->found[2], 1); /* valid on its own */
+	assert_int_equal(w->found[1], 0);
+	assert_int_equal(w->done, 0);
+	world_free(w);
+}
+
+/*
+ * discovery_offer: a pushed document is accepted for its own ordinal only;
+ * a later, different valid document for a known peer is a conflict and
+ * the first is kept.
+ */
+static void test_relay_offer_and_conflict(void **state)
+{
+	struct world *w = world_new();
+	struct discovery_config x;
+	char doc2[PEERDOC_MAX], other2[PEERDOC_MAX], *b;
+	size_t blen;
+	struct fake *f;
+
+	(void)state;
+	relay_extra(&x);
+	fake_start(w, 1, SERVE_BUNDLE, 0, true);
+	f = &w->fakes[1];
+	bundle_add(f->bundle, sizeof(f->bundle), 1, 2, secret,
+	    sizeof(secret) - 1);
+	/* Node 2 under another key: valid, but not the one pushed by 2. */
+	bundle_add(f->bundle, sizeof(f->bundle), 2, 0x77, secret,
+	    sizeof(secret) - 1);
+	map_peer(w, 1, http_server_port(f->srv));
+	map_peer(w, 2, free_port());
+	discovery_make(w, 3, 0, &x);
+	make_doc(2, secret, sizeof(secret) - 1, doc2, sizeof(doc2));
+	assert_int_equal(discovery_offer(w->d, 2, doc2, strlen(doc2) - 1),
+	    -EPERM); /* not started */
+	assert_int_equal(discovery_start(w->d), 0);
+	/* As its own: node 2's document offered as node 1's is refused. */
+	assert_int_equal(discovery_offer(w->d, 1, doc2, strlen(doc2) - 1),
+	    -EPROTO);
+	assert_int_equal(w->errors[1][DISCOVERY_INVALID], 1);
+	assert_int_equal(discovery_offer(w->d, 2, doc2, strlen(doc2) - 1), 0);
+	assert_int_equal(w->found[2], 1); /* callback from the offer */
+	assert_int_equal(discovery_offer(w->d, 2, doc2, strlen(doc2) - 1), 0);
+	assert_int_equal(w->found[2], 1);
+	run_until(w, &w->done, 1);
+	assert_int_equal(w->errors[2][DISCOVERY_CONFLICT], 1);
+	assert_int_equal(w->found[2], 1);
+	/* What /peers serves: ours, then 1 and the first 2, as received. */
+	assert_int_equal(discovery_bundle(w->d, self_doc, strlen(self_doc),
+			     NULL, &b, &blen),
+	    0);
+	make_doc(1, secret, sizeof(secret) - 1, other2, sizeof(other2));
+	assert_int_equal(blen,
+	    strlen(self_doc) + strlen(other2) + strlen(doc2));
+	assert_memory_equal(b, self_doc, strlen(self_doc));
+	assert_memory_equal(b + strlen(self_doc), other2, strlen(other2));
+	assert_memory_equal(b + strlen(self_doc) + strlen(other2), doc2,
+	    strlen(doc2));
+	free(b);
+	/* have= 0 and 2 known: only 1 (and ours) sent; bad bitmap = all. */
+	assert_int_equal(discovery_bundle(w->d, self_doc, strlen(self_doc),
+			     "5", &b, &blen),
+	    0);
+	assert_int_equal(blen, strlen(self_doc) + strlen(other2));
+	free(b);
+	assert_int_equal(discovery_bundle(w->d, self_doc, strlen(self_doc),
+			     "zz", &b, &blen),
+	    0);
+	assert_int_equal(blen,
+	    strlen(self_doc) + strlen(other2) + strlen(doc2));
+	free(b);
+	world_free(w);
+}
+
+static void test_relay_needs_secret(void **state)
+{
+	struct evloop *l = evloop_new();
+	struct discovery_config cfg = {
+	    .prefix = "quorum-", .port = 80, .n = 3, .self = 0, .relay = true};
+	struct discovery *d;
+
+	(void)state;
+	make_doc(0, secret, sizeof(secret) - 1, self_doc, sizeof(self_doc));
+	cfg.self_doc = self_doc;
+	cfg.self_len = strlen(self_doc);
+	errno = 0;
+	assert_null(discovery_new(l, &cfg, on_found, on_done, NULL));
+	assert_int_equal(errno, EINVAL);
+	cfg.secret = secret;
+	cfg.secretlen = sizeof(secret) - 1;
+	cfg.self_len--; /* no trailing newline */
+	assert_null(discovery_new(l, &cfg, on_found, on_done, NULL));
+	cfg.self_len++;
+	d = discovery_new(l, &cfg, on_found, on_done, NULL);
+	assert_non_null(d);
+	/* Not relaying: offers are not taken. */
+	discovery_free(d);
+	cfg.relay = false;
+	d = discovery_new(l, &cfg, on_found, on_done, NULL);
+	assert_non_null(d);
+	assert_int_equal(discovery_start(d), 0);
+	assert_int_equal(discovery_offer(d, 1, self_doc, strlen(self_doc) - 1),
+	    -EPERM);
+	discovery_free(d);
+	evloop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -739,6 +992,11 @@ int main(void)
 	    cmocka_unit_test(test_bad_config),
 	    cmocka_unit_test(test_progress_truncates),
 	    cmocka_unit_test(test_reason_names),
+	    cmocka_unit_test(test_relay_bundle_finds_all),
+	    cmocka_unit_test(test_relay_bad_line_stops),
+	    cmocka_unit_test(test_relay_needs_own_document),
+	    cmocka_unit_test(test_relay_offer_and_conflict),
+	    cmocka_unit_test(test_relay_needs_secret),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

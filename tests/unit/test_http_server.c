@@ -36,9 +36,11 @@ struct fixture {
 static const char *const paths[] = {"/env.json", "/genesis.json", "/boom",
     "/readyz", NULL};
 
-static int handler(void *arg, const char *path, int from,
+static int handler(void *arg, const struct http_request *req,
     struct http_response *resp)
 {
+	const char *path = req->path;
+	int from = req->from;
 	struct fixture *f = arg;
 
 	f->calls++;
