@@ -63,78 +63,144 @@ static int fsync_dir(const char *dir)
 int fsutil_write_atomic(const char *dir, const char *name, const void *buf,
     size_t len, mode_t mode)
 {
-	char tmp[PATH_MAX], dst[PATH_MAX];
-	int fd = -1, r;
-	unsigned tries;
+	char dst[PATH_MAX];
+	struct fsutil_file f = {dst, buf, len, mode};
+	int r;
 
 	if (strchr(name, '/') != NULL || name[0] == '\0' || name[0] == '.')
 		return -EINVAL;
 	r = fsutil_path(dst, sizeof(dst), "%s/%s", dir, name);
-	if (r < 0)
-		return r;
-	/*
-	 * A hidden name (geth's keystore scanner skips dot files) with a
-	 * random suffix; O_EXCL so a planted file or symlink is never followed.
-	 */
+	return r < 0 ? r : fsutil_write_many(&f, 1);
+}
+
+/* Splits path at its last '/': dir ("/" or "." as needed) and base name. */
+static int split_path(const char *path, char dir[PATH_MAX], const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dl;
+
+	if (slash == NULL) {
+		strcpy(dir, ".");
+		*base = path;
+		return 0;
+	}
+	dl = (size_t)(slash - path);
+	if (dl >= PATH_MAX)
+		return -ENAMETOOLONG;
+	memcpy(dir, path, dl);
+	dir[dl] = '\0';
+	if (dl == 0)
+		strcpy(dir, "/");
+	*base = slash + 1;
+	return 0;
+}
+
+/*
+ * A hidden temp beside the target (geth's keystore scanner skips dot
+ * files), random suffix, O_EXCL: a planted file or symlink is never
+ * followed. The umask must not widen or narrow the mode asked for.
+ */
+static int open_temp(const char *dir, const char *name, mode_t mode,
+    char tmp[PATH_MAX])
+{
+	unsigned tries;
+	int fd = -1, r;
+
+	if (strchr(name, '/') != NULL || name[0] == '\0' || name[0] == '.')
+		return -EINVAL;
 	for (tries = 0; tries < 8; tries++) {
-		r = fsutil_path(tmp, sizeof(tmp), "%s/.%s.tmp.%08x", dir, name,
+		r = fsutil_path(tmp, PATH_MAX, "%s/.%s.tmp.%08x", dir, name,
 		    randombytes_random());
 		if (r < 0)
 			return r;
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		    mode);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, mode);
 		if (fd >= 0 || errno != EEXIST)
 			break;
 	}
 	if (fd < 0)
 		return -errno;
-	/* The umask must not widen or narrow what the caller asked for. */
 	if (fchmod(fd, mode) < 0) {
 		r = -errno;
-		goto fail;
-	}
-	r = write_all(fd, buf, len);
-	if (r < 0)
-		goto fail;
-	if (fsync(fd) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		r = -errno;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, dst) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	return fsync_dir(dir);
-fail:
-	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
+		unlink(tmp);
+		return r;
+	}
+	return fd;
+}
+
+int fsutil_write_many(const struct fsutil_file *files, size_t n)
+{
+	char (*tmp)[PATH_MAX] = NULL, dir[PATH_MAX], prev[PATH_MAX];
+	const char *base;
+	int *fds = NULL, r = 0;
+	size_t i, j, made = 0, renamed = 0;
+
+	if (n == 0)
+		return 0;
+	tmp = calloc(n, sizeof(*tmp));
+	fds = malloc(n * sizeof(*fds));
+	if (tmp == NULL || fds == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* 1: every temp written; their writeback started together. */
+	for (i = 0; i < n; i++) {
+		r = split_path(files[i].path, dir, &base);
+		if (r == 0)
+			r = open_temp(dir, base, files[i].mode, tmp[i]);
+		if (r < 0)
+			goto out;
+		fds[i] = r;
+		made++;
+		r = write_all(fds[i], files[i].data, files[i].len);
+		if (r < 0)
+			goto out;
+		(void)sync_file_range(fds[i], 0, 0, SYNC_FILE_RANGE_WRITE);
+	}
+	/* 2: durable (one journal commit covers most of them). */
+	for (i = 0; i < n; i++) {
+		if (fsync(fds[i]) < 0) {
+			r = -errno;
+			goto out;
+		}
+	}
+	/* 3: in place, each file atomically. */
+	for (i = 0; i < n; i++) {
+		if (rename(tmp[i], files[i].path) < 0) {
+			r = -errno;
+			goto out;
+		}
+		renamed++;
+	}
+	/* 4: each directory once. */
+	for (i = 0; i < n && r == 0; i++) {
+		r = split_path(files[i].path, dir, &base);
+		for (j = 0; r == 0 && j < i; j++) {
+			if (split_path(files[j].path, prev, &base) == 0 &&
+			    strcmp(prev, dir) == 0)
+				break;
+		}
+		if (r == 0 && j == i)
+			r = fsync_dir(dir);
+	}
+out:
+	for (i = 0; i < made; i++) {
+		close(fds[i]);
+		if (i >= renamed)
+			unlink(tmp[i]);
+	}
+	free(tmp);
+	free(fds);
 	return r;
 }
 
 int fsutil_write_atomic_path(const char *path, const void *buf, size_t len,
     mode_t mode)
 {
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	size_t dl;
+	struct fsutil_file f = {path, buf, len, mode};
 
-	if (slash == NULL)
-		return fsutil_write_atomic(".", path, buf, len, mode);
-	dl = (size_t)(slash - path);
-	if (dl >= sizeof(dir))
-		return -ENAMETOOLONG;
-	memcpy(dir, path, dl);
-	dir[dl] = '\0';
-	if (dl == 0)
-		strcpy(dir, "/");
-	return fsutil_write_atomic(dir, slash + 1, buf, len, mode);
+	return fsutil_write_many(&f, 1);
 }
 
 int fsutil_mkdirs(const char *path, mode_t mode)

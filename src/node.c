@@ -224,22 +224,29 @@ static int genesis_guard(const struct settings *s, const struct render_set *set,
 	return r;
 }
 
-/* Writes every rendered file; unchanged files are left untouched. */
+/*
+ * Writes every rendered file that changed (a restart leaves the others
+ * untouched), all in one fsutil_write_many: one wait for the disk, not one
+ * per file.
+ */
 static int write_set(const struct settings *s, const struct render_set *set,
     char *err, size_t errlen)
 {
-	size_t i;
+	struct fsutil_file todo[RENDER_FILES_MAX] = {{0}};
+	char paths[RENDER_FILES_MAX][512];
+	size_t i, n = 0;
 	int r;
 
 	r = genesis_guard(s, set, err, errlen);
 	if (r < 0)
 		return r;
-	for (i = 0; i < set->count; i++) {
+	for (i = 0; i < set->count && i < RENDER_FILES_MAX; i++) {
 		const struct render_file *f = &set->files[i];
-		char path[512], dir[512], *old = NULL, *slash;
+		char dir[512], *old = NULL, *slash, *path = paths[n];
 		size_t oldlen = 0;
+		bool same;
 
-		r = fsutil_path(path, sizeof(path), "%s/%s", s->data_dir,
+		r = fsutil_path(path, sizeof(paths[0]), "%s/%s", s->data_dir,
 		    f->path);
 		if (r < 0)
 			return r;
@@ -251,20 +258,22 @@ static int write_set(const struct settings *s, const struct render_set *set,
 			strbuf_seterr(err, errlen, "%s: %s", dir, strerror(-r));
 			return r;
 		}
-		if (fsutil_read_file(path, 1 << 20, &old, &oldlen) == 0 &&
-		    oldlen == f->len && memcmp(old, f->data, oldlen) == 0) {
-			free(old);
-			continue;
-		}
+		same = fsutil_read_file(path, 1 << 20, &old, &oldlen) == 0 &&
+		    oldlen == f->len && memcmp(old, f->data, oldlen) == 0;
 		free(old);
-		r = fsutil_write_atomic_path(path, f->data, f->len, f->mode);
-		if (r < 0) {
-			strbuf_seterr(err, errlen, "%s: cannot write: %s", path,
-			    strerror(-r));
-			return r;
-		}
-		log_info("wrote %s (%zu bytes)", path, f->len);
+		if (same)
+			continue;
+		todo[n++] = (struct fsutil_file){path, f->data, f->len,
+		    f->mode};
 	}
+	r = fsutil_write_many(todo, n);
+	if (r < 0) {
+		strbuf_seterr(err, errlen, "%s: cannot write %zu file%s: %s",
+		    s->data_dir, n, n == 1 ? "" : "s", strerror(-r));
+		return r;
+	}
+	for (i = 0; i < n; i++)
+		log_info("wrote %s (%zu bytes)", todo[i].path, todo[i].len);
 	return 0;
 }
 

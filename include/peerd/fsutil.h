@@ -18,6 +18,23 @@ int fsutil_write_atomic(const char *dir, const char *name, const void *buf,
 int fsutil_write_atomic_path(const char *path, const void *buf, size_t len,
     mode_t mode) __attribute__((warn_unused_result));
 
+struct fsutil_file {
+	const char *path;
+	const void *data;
+	size_t len;
+	mode_t mode;
+};
+
+/*
+ * Writes n files, each atomically as fsutil_write_atomic does, with fewer
+ * waits for the disk: every temp file is written first (writeback started
+ * for all), then all are fsynced, renamed into place, and each directory is
+ * fsynced once. On failure before the renames nothing is replaced and every
+ * temp file is gone. Returns 0 or -errno.
+ */
+int fsutil_write_many(const struct fsutil_file *files, size_t n)
+    __attribute__((warn_unused_result));
+
 /*
  * mkdir -p with the given mode for every directory it creates. Existing
  * directories are left as they are. Returns 0 or -errno.
