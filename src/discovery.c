@@ -7,6 +7,7 @@
 #include "peerd/discovery.h"
 #include "peerd/strbuf.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -57,6 +59,8 @@ struct dpeer {
 	size_t linelen;
 	int via;              /* ordinal it came from (its own = direct), -1 */
 	struct peerdoc *fresh; /* found, its callback not run yet */
+	/* where its name led at the latest attempts (IPv4, IPv6), as text */
+	char ip_seen[2][46];
 	bool conflict_seen;
 	bool in_flight;
 	bool queued; /* waiting for a free request slot */
@@ -280,6 +284,27 @@ static size_t d_write_cb(char *ptr, size_t size, size_t nmemb, void *userp)
 	return total;
 }
 
+/*
+ * Opens each socket curl connects, to note where the peer's name led even
+ * when the connection is then refused (curl reports no address for those).
+ */
+static curl_socket_t d_open_socket(void *userp, curlsocktype purpose,
+    struct curl_sockaddr *a)
+{
+	struct dpeer *p = userp;
+	const struct sockaddr *sa = &a->addr;
+
+	if (purpose == CURLSOCKTYPE_IPCXN && sa->sa_family == AF_INET)
+		(void)inet_ntop(AF_INET,
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		    p->ip_seen[0], sizeof(p->ip_seen[0]));
+	else if (purpose == CURLSOCKTYPE_IPCXN && sa->sa_family == AF_INET6)
+		(void)inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		    p->ip_seen[1], sizeof(p->ip_seen[1]));
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 static int d_easy_setup(struct dpeer *p)
 {
 	struct discovery *d = p->d;
@@ -303,6 +328,9 @@ static int d_easy_setup(struct dpeer *p)
 	 */
 	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_PRIVATE, p) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, d_open_socket) !=
+		CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, p) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http") != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
@@ -857,13 +885,15 @@ struct discovery *discovery_new(struct evloop *l,
 	d->relay = cfg->relay;
 	d->max_inflight = d->relay ? DISCOVERY_RELAY_INFLIGHT
 				   : DISCOVERY_MAX_INFLIGHT;
-	if (d->relay && (d->secretlen == 0 || cfg->self_doc == NULL ||
-	    cfg->self_len < 2 || cfg->self_len > PEERDOC_MAX ||
+	if (d->relay && (d->secretlen == 0 || cfg->self_doc == NULL))
+		goto fail;
+	if (cfg->self_doc != NULL && (cfg->self_len < 2 ||
+	    cfg->self_len > PEERDOC_MAX ||
 	    cfg->self_doc[cfg->self_len - 1] != '\n' ||
 	    memchr(cfg->self_doc, '\n', cfg->self_len - 1) != NULL ||
 	    memchr(cfg->self_doc, '\r', cfg->self_len) != NULL))
 		goto fail;
-	if (d->relay) {
+	if (cfg->self_doc != NULL) {
 		char *h = malloc(cfg->self_len + 16);
 
 		if (h == NULL) {
@@ -1255,7 +1285,7 @@ int discovery_bundle(const struct discovery *d, const char *self_doc,
 }
 
 int discovery_offer(struct discovery *d, unsigned ordinal, const char *doc,
-    size_t len)
+    size_t len, const char *from_ip)
 {
 	struct peerdoc_expect ex = {
 	    .ordinal = (int)ordinal,
@@ -1267,14 +1297,24 @@ int discovery_offer(struct discovery *d, unsigned ordinal, const char *doc,
 	struct peerdoc parsed;
 	struct dpeer *t;
 
-	if (!d->relay || !d->started || d->cancelled || ordinal >= d->n ||
+	if (!d->started || d->cancelled || ordinal >= d->n ||
 	    ordinal == d->self)
 		return -EPERM;
+	/*
+	 * Without relay the trust is a direct fetch's: a document is node
+	 * i's if it comes from where the name <prefix>i leads. So a pushed one
+	 * counts only from the address that name resolved to at our last
+	 * attempt; else the asker is polled back as usual.
+	 */
+	t = &d->peers[ordinal];
+	if (!d->relay && (from_ip == NULL || from_ip[0] == '\0' ||
+	    (strcmp(from_ip, t->ip_seen[0]) != 0 &&
+		strcmp(from_ip, t->ip_seen[1]) != 0)))
+		return -EACCES;
 	if (len == 0 || len >= PEERDOC_MAX)
 		return -EPROTO;
 	memcpy(line, doc, len);
 	line[len++] = '\n';
-	t = &d->peers[ordinal];
 	if (t->found && t->linelen == len && memcmp(t->line, line, len) == 0)
 		return 0;
 	if (peerdoc_parse(line, len, &ex, &parsed, msg, sizeof(msg)) < 0) {

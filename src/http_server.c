@@ -152,6 +152,31 @@ static bool http_has_body(struct MHD_Connection *conn)
 	return false;
 }
 
+/* The client's address, IPv4-mapped IPv6 shown as plain IPv4. */
+static void http_peer_ip(struct MHD_Connection *conn, char out[46])
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	out[0] = '\0';
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)sa;
+
+		(void)inet_ntop(AF_INET, &sin->sin_addr, out, 46);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			(void)inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12],
+			    out, 46);
+		else
+			(void)inet_ntop(AF_INET6, &s6->sin6_addr, out, 46);
+	}
+}
+
 static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
     const char *url, const char *method, const char *version,
     const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -207,6 +232,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 	    "have");
 	req.doc = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    "X-Peerd-Doc");
+	http_peer_ip(conn, req.peer_ip);
 
 	memset(&r, 0, sizeof(r));
 	rc = srv->handler(srv->arg, &req, &r);

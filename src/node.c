@@ -575,10 +575,10 @@ static int on_http(void *arg, const struct http_request *req,
 
 	tmp[0] = '\0';
 	if (from >= 0 && n->disc != NULL && (unsigned)from != n->s->node_ordinal) {
-		/* Relay: the asker's own document came with its request. */
+		/* The asker's own document may come with its request. */
 		if (req->doc != NULL)
 			(void)discovery_offer(n->disc, (unsigned)from, req->doc,
-			    strlen(req->doc));
+			    strlen(req->doc), req->peer_ip);
 		discovery_hello(n->disc, (unsigned)from);
 	}
 	if (strcmp(path, "/env.json") == 0)

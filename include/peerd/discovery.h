@@ -58,8 +58,9 @@ struct discovery_config {
 				* outlive the discovery */
 	size_t secretlen;
 	bool relay; /* poll /peers, accept relayed documents; needs secret */
-	/* relay: our own /env.json bytes (one line ending '\n'), sent along
-	 * with every request so the asked peer need not poll us back */
+	/* our own /env.json bytes (one line ending '\n') or NULL: sent along
+	 * with every request so the asked peer need not poll us back; relay
+	 * needs it */
 	const char *self_doc;
 	size_t self_len;
 	unsigned backoff_min_ms;  /* 0 = default 50 */
@@ -148,14 +149,17 @@ int discovery_bundle(const struct discovery *d, const char *self_doc,
     __attribute__((warn_unused_result));
 
 /*
- * Relay only: peer `ordinal` sent its own document with its request
- * (header X-Peerd-Doc, the /env.json bytes without the newline). Accepted
- * if fully valid for that ordinal (found callbacks run from here); saves
- * polling it back. 0 (accepted or already known), -EPROTO (invalid, reported
- * once through on_error), -EPERM (not relaying, not started, self or out
- * of range), -ENOMEM.
+ * Peer `ordinal` sent its own document with its request (header
+ * X-Peerd-Doc: the /env.json bytes without the newline) from address
+ * from_ip. Accepted if fully valid for that ordinal and, without relay, if
+ * from_ip is the address the peer's name resolved to at our last attempt to
+ * poll it (the trust of a direct fetch: the document comes from where the
+ * name leads). Found callbacks run from here; it saves polling the peer
+ * back. 0 (accepted or already known), -EPROTO (invalid, reported once
+ * through on_error), -EACCES (not from the peer's address: poll it
+ * instead), -EPERM (not started, self or out of range), -ENOMEM.
  */
 int discovery_offer(struct discovery *d, unsigned ordinal, const char *doc,
-    size_t len);
+    size_t len, const char *from_ip);
 
 #endif

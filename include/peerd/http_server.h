@@ -31,6 +31,9 @@ struct http_request {
 	int from;
 	const char *have; /* "?have=" value, or NULL */
 	const char *doc;  /* "X-Peerd-Doc" header value, or NULL */
+	/* The client's address as text ("10.0.0.5", "fd00::5"; an IPv4
+	 * client of a dual-stack socket without "::ffff:"), "" if unknown. */
+	char peer_ip[46];
 };
 
 /*

@@ -905,16 +905,16 @@ static void test_relay_offer_and_conflict(void **state)
 	map_peer(w, 2, free_port());
 	discovery_make(w, 3, 0, &x);
 	make_doc(2, secret, sizeof(secret) - 1, doc2, sizeof(doc2));
-	assert_int_equal(discovery_offer(w->d, 2, doc2, strlen(doc2) - 1),
+	assert_int_equal(discovery_offer(w->d, 2, doc2, strlen(doc2) - 1, "127.0.0.1"),
 	    -EPERM); /* not started */
 	assert_int_equal(discovery_start(w->d), 0);
 	/* As its own: node 2's document offered as node 1's is refused. */
-	assert_int_equal(discovery_offer(w->d, 1, doc2, strlen(doc2) - 1),
+	assert_int_equal(discovery_offer(w->d, 1, doc2, strlen(doc2) - 1, "127.0.0.1"),
 	    -EPROTO);
 	assert_int_equal(w->errors[1][DISCOVERY_INVALID], 1);
-	assert_int_equal(discovery_offer(w->d, 2, doc2, strlen(doc2) - 1), 0);
+	assert_int_equal(discovery_offer(w->d, 2, doc2, strlen(doc2) - 1, "127.0.0.1"), 0);
 	assert_int_equal(w->found[2], 1); /* callback from the offer */
-	assert_int_equal(discovery_offer(w->d, 2, doc2, strlen(doc2) - 1), 0);
+	assert_int_equal(discovery_offer(w->d, 2, doc2, strlen(doc2) - 1, "127.0.0.1"), 0);
 	assert_int_equal(w->found[2], 1);
 	run_until(w, &w->done, 1);
 	assert_int_equal(w->errors[2][DISCOVERY_CONFLICT], 1);
@@ -967,16 +967,54 @@ static void test_relay_needs_secret(void **state)
 	cfg.self_len++;
 	d = discovery_new(l, &cfg, on_found, on_done, NULL);
 	assert_non_null(d);
-	/* Not relaying: offers are not taken. */
-	discovery_free(d);
-	cfg.relay = false;
-	d = discovery_new(l, &cfg, on_found, on_done, NULL);
-	assert_non_null(d);
-	assert_int_equal(discovery_start(d), 0);
-	assert_int_equal(discovery_offer(d, 1, self_doc, strlen(self_doc) - 1),
-	    -EPERM);
 	discovery_free(d);
 	evloop_free(l);
+}
+
+/*
+ * Without relay a pushed document counts only from the address its node's
+ * name led to when we last polled it: peer 1 was polled (refused) at
+ * 127.0.0.1, so its push from there is taken; peer 2's from elsewhere, or
+ * from a peer never polled, is not (it is polled back instead).
+ */
+static void test_direct_push_needs_the_peers_address(void **state)
+{
+	struct world *w = world_new();
+	char doc1[PEERDOC_MAX], doc2[PEERDOC_MAX];
+
+	(void)state;
+	map_peer(w, 1, free_port());
+	map_peer(w, 2, free_port());
+	discovery_make(w, 4, 0, NULL);
+	make_doc(1, NULL, 0, doc1, sizeof(doc1));
+	make_doc(2, NULL, 0, doc2, sizeof(doc2));
+	assert_int_equal(discovery_start(w->d), 0);
+	/* Not polled to the end yet: no address known for anyone. */
+	assert_int_equal(discovery_offer(w->d, 1, doc1, strlen(doc1) - 1,
+			     "127.0.0.1"),
+	    -EACCES);
+	run_until(w, &w->errors[1][DISCOVERY_REFUSED], 1);
+	run_until(w, &w->errors[2][DISCOVERY_REFUSED], 1);
+	assert_int_equal(discovery_offer(w->d, 2, doc2, strlen(doc2) - 1,
+			     "10.9.9.9"),
+	    -EACCES);
+	assert_int_equal(discovery_offer(w->d, 2, doc2, strlen(doc2) - 1,
+			     NULL),
+	    -EACCES);
+	assert_int_equal(w->found[2], 0);
+	/* Valid, but node 2's document pushed as node 1's: refused. */
+	assert_int_equal(discovery_offer(w->d, 1, doc2, strlen(doc2) - 1,
+			     "127.0.0.1"),
+	    -EPROTO);
+	assert_int_equal(discovery_offer(w->d, 1, doc1, strlen(doc1) - 1,
+			     "127.0.0.1"),
+	    0);
+	assert_int_equal(w->found[1], 1);
+	/* Quorum-3 was never mapped: its name does not resolve here. */
+	assert_int_equal(discovery_offer(w->d, 3, doc1, strlen(doc1) - 1,
+			     "127.0.0.1"),
+	    -EACCES);
+	world_free(w);
 }
 
 int main(void)
@@ -997,6 +1035,7 @@ int main(void)
 	    cmocka_unit_test(test_relay_needs_own_document),
 	    cmocka_unit_test(test_relay_offer_and_conflict),
 	    cmocka_unit_test(test_relay_needs_secret),
+	    cmocka_unit_test(test_direct_push_needs_the_peers_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

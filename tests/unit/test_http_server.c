@@ -31,6 +31,7 @@ struct fixture {
 	unsigned calls;
 	char last_path[64];
 	int last_from;
+	char last_ip[46];
 };
 
 static const char *const paths[] = {"/env.json", "/genesis.json", "/boom",
@@ -46,6 +47,7 @@ static int handler(void *arg, const struct http_request *req,
 	f->calls++;
 	snprintf(f->last_path, sizeof(f->last_path), "%s", path);
 	f->last_from = from;
+	snprintf(f->last_ip, sizeof(f->last_ip), "%s", req->peer_ip);
 	if (strcmp(path, "/genesis.json") == 0)
 		return -ENOENT;
 	if (strcmp(path, "/boom") == 0) {
@@ -288,6 +290,8 @@ static void test_from_ordinal(void **state)
 	    buf, sizeof(buf));
 	assert_true(strncmp(buf, "HTTP/1.1 200", 12) == 0);
 	assert_int_equal(f->last_from, 3);
+	/* The client's address reaches the handler (IPv4, not ::ffff:). */
+	assert_string_equal(f->last_ip, "127.0.0.1");
 
 	request(f,
 	    "GET /env.json HTTP/1.1\r\nHost: x\r\nX-Peerd-From: 7\r\n"
