@@ -61,6 +61,13 @@ def main():
                       json.dumps(p.get("last_error")))
                 return
         fail("no peer %d in /status" % ordinal)
+    elif cmd == "via":
+        ordinal = int(sys.argv[2])
+        for p in json.load(sys.stdin).get("peers", []):
+            if p.get("ordinal") == ordinal:
+                print(p.get("via"))
+                return
+        fail("no peer %d in /status" % ordinal)
     elif cmd == "status-summary":
         s = json.load(sys.stdin)
         print(s.get("phase"), s.get("discovered"), s.get("nodes"),

@@ -24,7 +24,7 @@ QP_STATE=$base
 # shellcheck source=scripts/lib/netns.sh
 . "$root/scripts/lib/netns.sh"
 
-all_cases=(n5 n64 late restart hostile secret dns dnsmode setup launch)
+all_cases=(n5 n64 late restart hostile secret relay dns dnsmode setup launch)
 
 # --- binaries ---------------------------------------------------------------
 if [ -z "${PEERD:-}" ]; then
@@ -390,6 +390,47 @@ case_secret() {
 		fi
 	done
 	note "peers with another CLUSTER_SECRET refused (invalid), waiting; nothing written"
+}
+
+# relay: with a CLUSTER_SECRET, documents travel through other nodes.
+# Quorum-0 and quorum-5 cannot reach each other at all (a blackhole route
+# each way), so each can only learn the other from a third node's /peers.
+case_relay() {
+	local n=16 i via
+	net "$n"
+	ip -n "$(qp_ns 0)" route add blackhole "$(qp_ip 5)/32" ||
+		die "cannot cut quorum-0 from quorum-5"
+	ip -n "$(qp_ns 5)" route add blackhole "$(qp_ip 0)/32" ||
+		die "cannot cut quorum-5 from quorum-0"
+	for ((i = 0; i < n; i++)); do
+		start "$i" "$n" CLUSTER_SECRET=relay-secret-0123456789
+	done
+	converge "$n"
+	same_files "$n"
+	docs "$n"
+	every_peer "$n"
+	via=$(qp_curl 0 /status | jq_ via 5) || die "no /status on quorum-0"
+	[ "$via" != 5 ] && [ "$via" != None ] ||
+		die "quorum-0 has quorum-5's document via \"$via\", want a relay"
+	via=$(qp_curl 5 /status | jq_ via 0) || die "no /status on quorum-5"
+	[ "$via" != 0 ] && [ "$via" != None ] ||
+		die "quorum-5 has quorum-0's document via \"$via\", want a relay"
+	grep -q "$(field 5 node_id)" "$(qp_dir 0)/dd/static-nodes.json" ||
+		die "quorum-0's static-nodes.json lacks quorum-5"
+	note "quorum-0 and quorum-5, cut from each other, know each other through relays"
+	qp_curl 1 /peers | "$QP_PY" -c '
+import json, sys
+lines = sys.stdin.read().splitlines()
+docs = [json.loads(l) for l in lines]
+assert len(docs) == int(sys.argv[1]), len(docs)
+assert docs[0]["ordinal"] == 1, docs[0]["ordinal"]
+assert all("mac" in d for d in docs)
+' "$n" || die "quorum-1 /peers is not its own then every other document"
+	note "/peers: one signed, MACed document per line, its own first"
+	if qp_curl 1 /peers | grep -q relay-secret ||
+		grep -q relay-secret "$(qp_log 1)"; then
+		die "quorum-1 shows the cluster secret"
+	fi
 }
 
 case_dns() {
