@@ -439,8 +439,13 @@ static void on_peer_error(void *arg, unsigned ordinal, enum discovery_reason
 	char peer[80];
 
 	snprintf(peer, sizeof(peer), "%s%u", n->s->node_prefix, ordinal);
-	log_event(reason == DISCOVERY_INVALID || reason == DISCOVERY_TOOBIG ||
-	    reason == DISCOVERY_CONFLICT ? LOG_WARN : LOG_INFO, "peer not ready", "peer", peer, "reason",
+	if (reason == DISCOVERY_CONFLICT) {
+		log_event(LOG_WARN, "conflicting peer document ignored",
+		    "peer", peer, "detail", msg, NULL);
+		return;
+	}
+	log_event(reason == DISCOVERY_INVALID || reason == DISCOVERY_TOOBIG ?
+	    LOG_WARN : LOG_INFO, "peer not ready", "peer", peer, "reason",
 	    discovery_reason_name(reason), "detail", msg, NULL);
 }
 
