@@ -80,6 +80,7 @@ struct discovery {
 	CURLM *multi;
 	long mtimer; /* curl's timeout, 0 = none */
 	long done_timer;
+	long deliver_timer; /* found callbacks due after an offer */
 	struct curl_slist *connect_to;
 	char prefix[64];
 	uint16_t port;
@@ -579,30 +580,6 @@ static void d_all_found(struct discovery *d)
 		d->done(d->arg);
 }
 
-/*
- * The ordinal a line claims, read from its canonical prefix
- * {"v":1,"name":"...","ordinal":N, or -1. Only a hint for finding the
- * stored line to compare with: nothing is trusted from it.
- */
-static long d_ordinal_hint(const char *line, size_t len)
-{
-	static const char key[] = "\"ordinal\":";
-	const char *end = line + (len < 128 + 64 ? len : 128 + 64), *q;
-	long v = 0;
-
-	for (q = line; q + sizeof(key) - 1 < end; q++) {
-		if (memcmp(q, key, sizeof(key) - 1) != 0)
-			continue;
-		q += sizeof(key) - 1;
-		if (q >= end || *q < '0' || *q > '9')
-			return -1;
-		for (; q < end && *q >= '0' && *q <= '9' && v < 100000; q++)
-			v = v * 10 + (*q - '0');
-		return v;
-	}
-	return -1;
-}
-
 /* t's document is known now; its callback runs from d_deliver. */
 static void d_accept(struct dpeer *t, const char *line, size_t len,
     const struct peerdoc *doc, unsigned via)
@@ -665,7 +642,7 @@ static int d_take_line(struct dpeer *p, const char *line, size_t len)
 
 	if (++p->lines > d->n)
 		return d_line_bad(p, "more than %u documents", d->n);
-	hint = d_ordinal_hint(line, len);
+	hint = peerdoc_peek_ordinal(line, len);
 	if (hint >= 0 && (unsigned long)hint < d->n) {
 		t = &d->peers[hint];
 		if (t->found && t->linelen == len &&
@@ -835,6 +812,14 @@ static void d_check_done(struct discovery *d)
 
 /* ---- public ---- */
 
+static void d_on_deliver_timer(void *arg)
+{
+	struct discovery *d = arg;
+
+	d->deliver_timer = 0;
+	d_deliver(d);
+}
+
 static void d_on_done_timer(void *arg)
 {
 	struct discovery *d = arg;
@@ -1002,6 +987,8 @@ void discovery_cancel(struct discovery *d)
 	d->mtimer = 0;
 	evloop_timer_cancel(d->loop, d->done_timer);
 	d->done_timer = 0;
+	evloop_timer_cancel(d->loop, d->deliver_timer);
+	d->deliver_timer = 0;
 }
 
 void discovery_free(struct discovery *d)
@@ -1330,6 +1317,21 @@ int discovery_offer(struct discovery *d, unsigned ordinal, const char *doc,
 	if (t->found)
 		return 0; /* what we have came first; its own is not a relay */
 	d_accept(t, line, len, &parsed, ordinal);
-	d_deliver(d);
-	return t->found ? 0 : -ENOMEM;
+	if (!t->found)
+		return -ENOMEM;
+	/*
+	 * The callbacks (and, once all are known, the configs being written)
+	 * run from the loop, after the asker has its answer.
+	 */
+	if (d->deliver_timer == 0) {
+		long id = evloop_timer(d->loop, evloop_now(), d_on_deliver_timer,
+		    d);
+
+		if (id < 0) {
+			d_deliver(d);
+			return 0;
+		}
+		d->deliver_timer = id;
+	}
+	return 0;
 }

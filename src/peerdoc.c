@@ -766,3 +766,26 @@ out:
 	cJSON_Delete(root);
 	return ret;
 }
+
+long peerdoc_peek_ordinal(const char *buf, size_t len)
+{
+	static const char key[] = "\"ordinal\":";
+	const size_t klen = sizeof(key) - 1;
+	size_t i, end = len < PEERDOC_PEEK_SPAN ? len : PEERDOC_PEEK_SPAN;
+	long v = 0;
+
+	for (i = 0; i + klen < end; i++) {
+		if (memcmp(buf + i, key, klen) != 0)
+			continue;
+		i += klen;
+		if (buf[i] < '0' || buf[i] > '9')
+			return -1;
+		for (; i < end && buf[i] >= '0' && buf[i] <= '9'; i++) {
+			v = v * 10 + (buf[i] - '0');
+			if (v > 99999)
+				return -1;
+		}
+		return v;
+	}
+	return -1;
+}

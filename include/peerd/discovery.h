@@ -154,8 +154,8 @@ int discovery_bundle(const struct discovery *d, const char *self_doc,
  * from_ip. Accepted if fully valid for that ordinal and, without relay, if
  * from_ip is the address the peer's name resolved to at our last attempt to
  * poll it (the trust of a direct fetch: the document comes from where the
- * name leads). Found callbacks run from here; it saves polling the peer
- * back. 0 (accepted or already known), -EPROTO (invalid, reported once
+ * name leads). Its found callback runs from the loop just after (not
+ * inside the caller's HTTP handler); it saves polling the peer back. 0 (accepted or already known), -EPROTO (invalid, reported once
  * through on_error), -EACCES (not from the peer's address: poll it
  * instead), -EPERM (not started, self or out of range), -ENOMEM.
  */

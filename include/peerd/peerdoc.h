@@ -84,4 +84,13 @@ int peerdoc_parse(const char *buf, size_t len,
     const struct peerdoc_expect *expect, struct peerdoc *out, char *err,
     size_t errlen) __attribute__((warn_unused_result));
 
+/*
+ * The ordinal a document claims, read from the "ordinal" member among its
+ * first PEERDOC_PEEK_SPAN bytes (where the canonical order puts it),
+ * without validating anything: an index hint (to find a stored copy to
+ * compare with), never a fact. 0..99999, or -1.
+ */
+#define PEERDOC_PEEK_SPAN 192
+long peerdoc_peek_ordinal(const char *buf, size_t len);
+
 #endif

@@ -48,6 +48,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ex.secret = secret;
 		ex.secretlen = sizeof(secret) - 1;
 	}
+	/* The peek reads only what it is given and never fails loudly. */
+	{
+		long o = peerdoc_peek_ordinal((const char *)data, size);
+
+		check(o >= -1 && o <= 99999);
+	}
 	err[0] = '\x7f';
 	ret = peerdoc_parse((const char *)data, size, &ex, &d, err,
 	    sizeof(err));
@@ -65,6 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(peerdoc_to_envsh(&d, sh, sizeof(sh), &shlen) == 0);
 	check(memchr(sh, '\'', shlen) != NULL);
 	check(peerdoc_parse(json, len, &ex, &again, err, sizeof(err)) == 0);
+	/* A served (canonical) document's ordinal is where the peek looks. */
+	check(peerdoc_peek_ordinal(json, len) == (long)d.ordinal);
 	{
 		char c1[PEERDOC_MAX], c2[PEERDOC_MAX];
 		size_t l1, l2;

@@ -734,6 +734,30 @@ static void test_envsh_sourced(void **state)
 	assert_int_equal(peerdoc_to_envsh(&d, sh, 100, &len), -ENOBUFS);
 }
 
+/* peerdoc_peek_ordinal: a hint from the canonical opening, nothing more. */
+static void test_peek_ordinal(void **state)
+{
+	struct peerdoc d;
+	char buf[PEERDOC_MAX], big[400];
+	size_t len;
+
+	(void)state;
+	signed_doc(&d, NULL, 0);
+	len = to_json(&d, buf, sizeof(buf));
+	assert_int_equal(peerdoc_peek_ordinal(buf, len), (long)d.ordinal);
+	assert_int_equal(peerdoc_peek_ordinal("{\"ordinal\":17,", 15), 17);
+	assert_int_equal(peerdoc_peek_ordinal("{\"ordinal\":17", 11), -1);
+	assert_int_equal(peerdoc_peek_ordinal("{\"ordinal\":x1}", 15), -1);
+	assert_int_equal(peerdoc_peek_ordinal("{\"ordinal\":1234567}", 20),
+	    -1);
+	assert_int_equal(peerdoc_peek_ordinal("", 0), -1);
+	assert_int_equal(peerdoc_peek_ordinal("garbage", 7), -1);
+	/* Beyond the span it does not look. */
+	memset(big, ' ', sizeof(big));
+	memcpy(big + 300, "\"ordinal\":5,", 12);
+	assert_int_equal(peerdoc_peek_ordinal(big, sizeof(big)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -750,6 +774,7 @@ int main(void)
 	    cmocka_unit_test(test_duplicate_member),
 	    cmocka_unit_test(test_envsh_refuses_hostile),
 	    cmocka_unit_test(test_envsh_sourced),
+	    cmocka_unit_test(test_peek_ordinal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
