@@ -123,10 +123,29 @@ count_written() {
 	echo "$c"
 }
 
+# rss_of I: VmRSS, and from smaps_rollup the proportional share (PSS:
+# shared library pages split among the processes mapping them) and the
+# private dirty pages (the daemon's own memory), of node I's daemon.
 rss_of() {
 	local pid
 	pid=$(qp_pid "$1") || { echo "-"; return; }
-	awk '/^VmRSS/ { print $2 " " $3 }' "/proc/$pid/status"
+	awk '/^VmRSS/ { printf "VmRSS %s kB", $2 }' "/proc/$pid/status"
+	awk '/^Pss:/ { printf ", PSS %s kB", $2 }
+	     /^Private_Dirty:/ { printf ", private dirty %s kB", $2 }' \
+		"/proc/$pid/smaps_rollup" 2>/dev/null
+	echo
+}
+
+# floor: VmRSS of a program that only links the daemon's libraries and
+# makes one libcurl transfer (bench/rss-floor.c), before and after it.
+floor() {
+	local bin=$QP_STATE/rss-floor out
+	cc -O2 -o "$bin" "$root/bench/rss-floor.c" -lcurl -lmicrohttpd \
+		-lsodium -lsecp256k1 -lcjson -lcrypto 2>/dev/null ||
+		{ echo "(cannot build bench/rss-floor.c)"; return; }
+	out=$("$bin") || { echo "-"; return; }
+	set -- $out
+	printf 'libraries alone: VmRSS %s kB at start, %s kB after one transfer\n' "$1" "$2"
 }
 
 # cpu_of N: CPU seconds (user + system) the N daemons used, summed.
@@ -231,6 +250,7 @@ for n in $SIZES; do
 			printf '(c) %-6s N=50   VmRSS of quorum-0 %s: %s\n' "$MODE" \
 				"$([ "$converged" = yes ] && echo after convergence ||
 					echo "(NOT converged)")" "$(rss_of 0)"
+			[ "$MODE" = direct ] && printf '(c)        %s\n' "$(floor)"
 			[ "$MODE" = direct ] && http_load
 		elif [ "$n" = "$largest" ]; then
 			printf '(c) %-6s N=%-4s VmRSS of quorum-0 %s: %s\n' "$MODE" "$n" \

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <ifaddrs.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -343,6 +344,12 @@ static void configure(struct node *n)
 	if (f != NULL)
 		n->genesis = dup_bytes(f->data, f->len);
 	render_set_free(&set);
+	/*
+	 * Discovery's transient buffers (bodies, bundles, curl handles) are
+	 * freed by now; give their pages back, as the daemon stays up for
+	 * the container's life.
+	 */
+	(void)malloc_trim(0);
 	n->configured = true;
 	log_event(LOG_INFO, "configuration written", "consensus",
 	    settings_consensus_name(s->consensus), "privacy",
