@@ -1314,8 +1314,20 @@ int discovery_offer(struct discovery *d, unsigned ordinal, const char *doc,
 		d->errors[DISCOVERY_INVALID]++;
 		return -EPROTO;
 	}
-	if (t->found)
-		return 0; /* what we have came first; its own is not a relay */
+	if (t->found) {
+		/* What we have came first and stays; say so once. */
+		d->errors[DISCOVERY_CONFLICT]++;
+		if (!t->conflict_seen) {
+			t->conflict_seen = true;
+			snprintf(msg, sizeof(msg), "%s sent its own document "
+			    "(node_id %.16s...), not the one in use (from %s%d)",
+			    t->name, parsed.node_id, d->prefix, t->via);
+			if (d->on_error != NULL)
+				d->on_error(d->arg, ordinal, DISCOVERY_CONFLICT,
+				    msg);
+		}
+		return 0;
+	}
 	d_accept(t, line, len, &parsed, ordinal);
 	if (!t->found)
 		return -ENOMEM;

@@ -920,6 +920,14 @@ static void test_relay_offer_and_conflict(void **state)
 	run_until(w, &w->done, 1);
 	assert_int_equal(w->errors[2][DISCOVERY_CONFLICT], 1);
 	assert_int_equal(w->found[2], 1);
+	/* Pushed later, another valid own document of 1: a conflict too. */
+	make_doc_key(1, 0x55, secret, sizeof(secret) - 1, other2,
+	    sizeof(other2));
+	assert_int_equal(discovery_offer(w->d, 1, other2, strlen(other2) - 1,
+			     "127.0.0.1"),
+	    0);
+	assert_int_equal(w->errors[1][DISCOVERY_CONFLICT], 1);
+	assert_int_equal(w->found[1], 1);
 	/* What /peers serves: ours, then 1 and the first 2, as received. */
 	assert_int_equal(discovery_bundle(w->d, self_doc, strlen(self_doc),
 			     NULL, &b, &blen),
