@@ -403,6 +403,23 @@ static void d_note(struct dpeer *p, enum discovery_reason r, const char *msg)
 	}
 }
 
+/*
+ * Another valid document for t, which is known: the first one stays (a
+ * rendered config cannot change under a running node); counted, and
+ * reported once.
+ */
+static void d_conflict(struct dpeer *t, const char *msg)
+{
+	struct discovery *d = t->d;
+
+	d->errors[DISCOVERY_CONFLICT]++;
+	if (t->conflict_seen)
+		return;
+	t->conflict_seen = true;
+	if (d->on_error != NULL)
+		d->on_error(d->arg, t->ordinal, DISCOVERY_CONFLICT, msg);
+}
+
 /* A failed attempt: noted, then retried after the backoff. */
 static void d_fail(struct dpeer *p, enum discovery_reason r, const char *msg)
 {
@@ -667,15 +684,10 @@ static int d_take_line(struct dpeer *p, const char *line, size_t len)
 		return 0;
 	}
 	/* Valid but not the one we have: keep ours, say so once. */
-	d->errors[DISCOVERY_CONFLICT]++;
-	if (!t->conflict_seen) {
-		t->conflict_seen = true;
-		snprintf(msg, sizeof(msg), "%s relayed another valid document "
-		    "(node_id %.16s...) than the one in use (from %s%d)",
-		    p->name, doc.node_id, d->prefix, t->via);
-		if (d->on_error != NULL)
-			d->on_error(d->arg, t->ordinal, DISCOVERY_CONFLICT, msg);
-	}
+	snprintf(msg, sizeof(msg), "%s relayed another valid document "
+	    "(node_id %.16s...) than the one in use (from %s%d)", p->name,
+	    doc.node_id, d->prefix, t->via);
+	d_conflict(t, msg);
 	return 0;
 }
 
@@ -1305,27 +1317,14 @@ int discovery_offer(struct discovery *d, unsigned ordinal, const char *doc,
 	if (t->found && t->linelen == len && memcmp(t->line, line, len) == 0)
 		return 0;
 	if (peerdoc_parse(line, len, &ex, &parsed, msg, sizeof(msg)) < 0) {
-		if (!(t->reasons_seen & (1u << DISCOVERY_INVALID))) {
-			t->reasons_seen |= 1u << DISCOVERY_INVALID;
-			if (d->on_error != NULL)
-				d->on_error(d->arg, ordinal, DISCOVERY_INVALID,
-				    msg);
-		}
-		d->errors[DISCOVERY_INVALID]++;
+		d_note(t, DISCOVERY_INVALID, msg);
 		return -EPROTO;
 	}
 	if (t->found) {
-		/* What we have came first and stays; say so once. */
-		d->errors[DISCOVERY_CONFLICT]++;
-		if (!t->conflict_seen) {
-			t->conflict_seen = true;
-			snprintf(msg, sizeof(msg), "%s sent its own document "
-			    "(node_id %.16s...), not the one in use (from %s%d)",
-			    t->name, parsed.node_id, d->prefix, t->via);
-			if (d->on_error != NULL)
-				d->on_error(d->arg, ordinal, DISCOVERY_CONFLICT,
-				    msg);
-		}
+		snprintf(msg, sizeof(msg), "%s sent its own document (node_id "
+		    "%.16s...), not the one in use (from %s%d)", t->name,
+		    parsed.node_id, d->prefix, t->via);
+		d_conflict(t, msg);
 		return 0;
 	}
 	d_accept(t, line, len, &parsed, ordinal);

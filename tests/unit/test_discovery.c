@@ -767,15 +767,29 @@ static void relay_extra(struct discovery_config *x)
 	x->self_len = strlen(self_doc);
 }
 
-/* Appends node `ordinal`'s document (key byte kb, under sec) to b. */
-static void bundle_add(char *b, size_t blen, unsigned ordinal, int kb,
-    const uint8_t *sec, size_t seclen)
+/* Appends node `ordinal`'s document (key byte kb, MAC under sec) to what
+ * fake f serves at /peers. */
+static void bundle_add(struct fake *f, unsigned ordinal, int kb,
+    const char *sec)
 {
 	char json[PEERDOC_MAX];
 
-	make_doc_key(ordinal, kb, sec, seclen, json, sizeof(json));
-	assert_true(strlen(b) + strlen(json) < blen);
-	strcat(b, json);
+	make_doc_key(ordinal, kb, (const uint8_t *)sec, strlen(sec), json,
+	    sizeof(json));
+	assert_true(strlen(f->bundle) + strlen(json) < sizeof(f->bundle));
+	strcat(f->bundle, json);
+}
+
+/* Fake peer 1 serving a bundle; the others of n unreachable (refused). */
+static struct fake *relay_world(struct world *w, unsigned n)
+{
+	unsigned i;
+
+	fake_start(w, 1, SERVE_BUNDLE, 0, true);
+	map_peer(w, 1, http_server_port(w->fakes[1].srv));
+	for (i = 2; i < n; i++)
+		map_peer(w, i, free_port());
+	return &w->fakes[1];
 }
 
 /*
@@ -788,19 +802,15 @@ static void test_relay_bundle_finds_all(void **state)
 	struct world *w = world_new();
 	struct discovery_config x;
 	char want[PEERDOC_MAX];
+	struct fake *f;
 	cJSON *st;
 	unsigned i;
 
 	(void)state;
 	relay_extra(&x);
-	fake_start(w, 1, SERVE_BUNDLE, 0, true);
+	f = relay_world(w, 4);
 	for (i = 1; i < 4; i++)
-		bundle_add(w->fakes[1].bundle, sizeof(w->fakes[1].bundle), i,
-		    (int)i + 1, secret, sizeof(secret) - 1);
-	map_peer(w, 1, http_server_port(w->fakes[1].srv));
-	/* 2 and 3: nothing listens (refused). */
-	map_peer(w, 2, free_port());
-	map_peer(w, 3, free_port());
+		bundle_add(f, i, (int)i + 1, (const char *)secret);
 	discovery_make(w, 4, 0, &x);
 	assert_int_equal(discovery_start(w->d), 0);
 	run_until(w, &w->done, 1);
@@ -828,22 +838,14 @@ static void test_relay_bad_line_stops(void **state)
 {
 	struct world *w = world_new();
 	struct discovery_config x;
-	const uint8_t wrong[] = "wrong";
 	struct fake *f;
 
 	(void)state;
 	relay_extra(&x);
-	fake_start(w, 1, SERVE_BUNDLE, 0, true);
-	f = &w->fakes[1];
-	bundle_add(f->bundle, sizeof(f->bundle), 1, 2, secret,
-	    sizeof(secret) - 1);
-	bundle_add(f->bundle, sizeof(f->bundle), 2, 3, wrong,
-	    sizeof(wrong) - 1);
-	bundle_add(f->bundle, sizeof(f->bundle), 3, 4, secret,
-	    sizeof(secret) - 1);
-	map_peer(w, 1, http_server_port(f->srv));
-	map_peer(w, 2, free_port());
-	map_peer(w, 3, free_port());
+	f = relay_world(w, 4);
+	bundle_add(f, 1, 2, (const char *)secret);
+	bundle_add(f, 2, 3, "wrong");
+	bundle_add(f, 3, 4, (const char *)secret);
 	discovery_make(w, 4, 0, &x);
 	assert_int_equal(discovery_start(w->d), 0);
 	run_until(w, &w->errors[1][DISCOVERY_INVALID], 1);
@@ -864,12 +866,8 @@ static void test_relay_needs_own_document(void **state)
 
 	(void)state;
 	relay_extra(&x);
-	fake_start(w, 1, SERVE_BUNDLE, 0, true);
-	f = &w->fakes[1];
-	bundle_add(f->bundle, sizeof(f->bundle), 2, 3, secret,
-	    sizeof(secret) - 1);
-	map_peer(w, 1, http_server_port(f->srv));
-	map_peer(w, 2, free_port());
+	f = relay_world(w, 3);
+	bundle_add(f, 2, 3, (const char *)secret);
 	discovery_make(w, 3, 0, &x);
 	assert_int_equal(discovery_start(w->d), 0);
 	run_until(w, &w->errors[1][DISCOVERY_INVALID], 1);
@@ -894,15 +892,10 @@ static void test_relay_offer_and_conflict(void **state)
 
 	(void)state;
 	relay_extra(&x);
-	fake_start(w, 1, SERVE_BUNDLE, 0, true);
-	f = &w->fakes[1];
-	bundle_add(f->bundle, sizeof(f->bundle), 1, 2, secret,
-	    sizeof(secret) - 1);
+	f = relay_world(w, 3);
+	bundle_add(f, 1, 2, (const char *)secret);
 	/* Node 2 under another key: valid, but not the one pushed by 2. */
-	bundle_add(f->bundle, sizeof(f->bundle), 2, 0x77, secret,
-	    sizeof(secret) - 1);
-	map_peer(w, 1, http_server_port(f->srv));
-	map_peer(w, 2, free_port());
+	bundle_add(f, 2, 0x77, (const char *)secret);
 	discovery_make(w, 3, 0, &x);
 	make_doc(2, secret, sizeof(secret) - 1, doc2, sizeof(doc2));
 	assert_int_equal(discovery_offer(w->d, 2, doc2, strlen(doc2) - 1, "127.0.0.1"),

@@ -60,19 +60,24 @@ static void path_of(char *out, size_t len, const char *rel)
 	snprintf(out, len, "%s/%s", dir, rel);
 }
 
-static size_t read_rel(const char *rel, char *buf, size_t len)
+static size_t read_path(const char *path, char *buf, size_t len)
 {
-	char p[256];
-	FILE *f;
+	FILE *f = fopen(path, "rb");
 	size_t n;
 
-	path_of(p, sizeof(p), rel);
-	f = fopen(p, "rb");
 	assert_non_null(f);
 	n = fread(buf, 1, len - 1, f);
 	buf[n] = '\0';
 	fclose(f);
 	return n;
+}
+
+static size_t read_rel(const char *rel, char *buf, size_t len)
+{
+	char p[256];
+
+	path_of(p, sizeof(p), rel);
+	return read_path(p, buf, len);
 }
 
 static void write_rel(const char *rel, const char *data, size_t len)
@@ -352,17 +357,6 @@ static void test_password_file(void **state)
 	assert_non_null(strstr(err, "MAC"));
 }
 
-static size_t read_path(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return n;
-}
 
 static void write_path(const char *path, const char *data, size_t len)
 {
