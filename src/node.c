@@ -38,6 +38,7 @@
 
 #define BODY_MAX 65536
 #define PROGRESS_MS 5000
+#define TRIM_MS 1000
 
 enum phase {
 	PHASE_IDENTITY,
@@ -71,7 +72,7 @@ struct node {
 	bool configured;
 	bool ready;
 	uint64_t started_ms, discovered_ms;
-	long progress_timer, deadline_timer;
+	long progress_timer, deadline_timer, trim_timer;
 	int exit_code;
 };
 
@@ -318,6 +319,14 @@ static void on_launch_failed(void *arg, int code)
 	supervisor_shutdown(n->sup, code);
 }
 
+static void on_trim(void *arg)
+{
+	struct node *n = arg;
+
+	n->trim_timer = 0;
+	(void)malloc_trim(0);
+}
+
 static void configure(struct node *n)
 {
 	struct settings *s = n->s;
@@ -346,10 +355,12 @@ static void configure(struct node *n)
 	render_set_free(&set);
 	/*
 	 * Discovery's transient buffers (bodies, bundles, curl handles) are
-	 * freed by now; give their pages back, as the daemon stays up for
-	 * the container's life.
+	 * freed by now; give their pages back, as the daemon stays up for the
+	 * container's life. A second later: not while peers still wait for
+	 * answers and every node writes its files at once.
 	 */
-	(void)malloc_trim(0);
+	n->trim_timer = evloop_timer(n->loop, evloop_now() + TRIM_MS, on_trim,
+	    n);
 	n->configured = true;
 	log_event(LOG_INFO, "configuration written", "consensus",
 	    settings_consensus_name(s->consensus), "privacy",
