@@ -3,7 +3,8 @@
 #
 #  (a) identities already created, seconds from starting N daemons together
 #      (they wait at a gate, then all exec at once) until the last shared
-#      config file is written on any of them (the files' mtimes), for each N
+#      config file is in place on any of them (the files' ctimes: set by the
+#      rename after the fsync), for each N
 #      in SIZES; also the CPU seconds all N daemons used
 #  (b) N=50: seconds from starting the last daemon (the other 49 already
 #      polling it) until the last shared config is written
@@ -101,14 +102,15 @@ wait_written() {
 	done
 }
 
-# last_write N: the newest modification time among every node's shared
-# files: when the last of them was written (one stat for all).
+# last_write N: the newest change time (ctime) among every node's shared
+# files: the rename that put the last of them in place, after its fsync
+# (the mtime would be earlier: the temp file's write). One stat for all.
 last_write() {
 	local i f files=()
 	for ((i = 0; i < $1; i++)); do
 		for f in "${QP_SHARED_FILES[@]}"; do files+=("$(qp_dir "$i")/$f"); done
 	done
-	stat -c %.9Y "${files[@]}" | sort -g | tail -n 1
+	stat -c %.9Z "${files[@]}" | sort -g | tail -n 1
 }
 
 start_range() {
