@@ -99,8 +99,8 @@ struct discovery {
 	unsigned *fresh_q; /* ordinals found whose callbacks are due */
 	unsigned nfresh;
 	unsigned max_inflight;
-	struct curl_slist *headers; /* relay: X-Peerd-Doc (our document) */
-	char *url; /* relay: rebuilt per request (the have= bitmap) */
+	struct curl_slist *headers; /* X-Peerd-Doc (our document), or NULL */
+	char *url; /* built per request (relay: the have= bitmap changes) */
 	size_t urlcap;
 	unsigned nfound;
 	bool started, cancelled, done_called, curl_inited;
@@ -309,14 +309,8 @@ static curl_socket_t d_open_socket(void *userp, curlsocktype purpose,
 static int d_easy_setup(struct dpeer *p)
 {
 	struct discovery *d = p->d;
-	char url[DISCOVERY_HOST_MAX + 64];
 	CURL *e;
-	int n;
 
-	n = snprintf(url, sizeof(url), "http://%s:%u/%s?from=%u", p->host,
-	    (unsigned)d->port, d->relay ? "peers" : "env.json", d->self);
-	if (n < 0 || (size_t)n >= sizeof(url))
-		return -EINVAL;
 	e = curl_easy_init();
 	if (e == NULL)
 		return -ENOMEM;
@@ -327,8 +321,7 @@ static int d_easy_setup(struct dpeer *p)
 	 * lookups are cached, so a name that appears late (StatefulSet DNS)
 	 * is seen at the next attempt; a pod's new IP within 5 s.
 	 */
-	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PRIVATE, p) != CURLE_OK ||
+	if (curl_easy_setopt(e, CURLOPT_PRIVATE, p) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, d_open_socket) !=
 		CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, p) != CURLE_OK ||
@@ -511,16 +504,20 @@ static void d_start(struct dpeer *p)
 			return;
 		}
 	}
-	if (d->relay) {
-		/* Tell the peer what we have, so it sends only the rest. */
-		rc = snprintf(d->url, d->urlcap, "http://%s:%u/peers?from=%u&have=",
-		    p->host, (unsigned)d->port, d->self);
-		if (rc < 0 || (size_t)rc + d->n / 4 + 2 > d->urlcap ||
-		    (d_have_hex(d, d->url + rc), 0) ||
-		    curl_easy_setopt(p->easy, CURLOPT_URL, d->url) != CURLE_OK) {
-			d_fail(p, DISCOVERY_OTHER, "cannot set up a request");
-			return;
-		}
+	/* Relay: tell the peer what we have, so it sends only the rest. */
+	rc = snprintf(d->url, d->urlcap, "http://%s:%u/%s?from=%u%s", p->host,
+	    (unsigned)d->port, d->relay ? "peers" : "env.json", d->self,
+	    d->relay ? "&have=" : "");
+	if (rc < 0 || (size_t)rc + (d->relay ? (d->n + 3) / 4 : 0) >=
+	    d->urlcap) {
+		d_fail(p, DISCOVERY_OTHER, "cannot set up a request");
+		return;
+	}
+	if (d->relay)
+		d_have_hex(d, d->url + rc);
+	if (curl_easy_setopt(p->easy, CURLOPT_URL, d->url) != CURLE_OK) {
+		d_fail(p, DISCOVERY_OTHER, "cannot set up a request");
+		return;
 	}
 	p->body = malloc(PEERDOC_MAX);
 	if (p->body == NULL) {
@@ -902,12 +899,16 @@ struct discovery *discovery_new(struct evloop *l,
 		h[13 + cfg->self_len - 1] = '\0';
 		d->headers = curl_slist_append(NULL, h);
 		free(h);
-		d->urlcap = DISCOVERY_HOST_MAX + 64 + cfg->n / 4 + 2;
-		d->url = malloc(d->urlcap);
-		if (d->headers == NULL || d->url == NULL) {
+		if (d->headers == NULL) {
 			err = ENOMEM;
 			goto fail;
 		}
+	}
+	d->urlcap = DISCOVERY_HOST_MAX + 64 + (cfg->n + 3) / 4 + 1;
+	d->url = malloc(d->urlcap);
+	if (d->url == NULL) {
+		err = ENOMEM;
+		goto fail;
 	}
 	d->found = found;
 	d->done = done;
@@ -1034,6 +1035,31 @@ void discovery_free(struct discovery *d)
 	free(d);
 }
 
+/*
+ * Relay: every peer queued in a random order (Fisher-Yates), so N nodes
+ * starting together do not all ask the same few peers first.
+ */
+static int d_poll_shuffled(struct discovery *d)
+{
+	unsigned *order = malloc(d->n * sizeof(*order)), i, k = 0, r, tmp;
+
+	if (order == NULL)
+		return -ENOMEM;
+	for (i = 0; i < d->n; i++)
+		if (i != d->self)
+			order[k++] = i;
+	for (i = k; i > 1; i--) {
+		r = randombytes_uniform(i);
+		tmp = order[i - 1];
+		order[i - 1] = order[r];
+		order[r] = tmp;
+	}
+	for (i = 0; i < k; i++)
+		d_poll(&d->peers[order[i]]);
+	free(order);
+	return 0;
+}
+
 int discovery_start(struct discovery *d)
 {
 	long id;
@@ -1056,30 +1082,7 @@ int discovery_start(struct discovery *d)
 		}
 		return 0;
 	}
-	/*
-	 * Relay: in a random order, so N nodes starting together do not all
-	 * ask the same few peers first.
-	 */
-	{
-		unsigned *order = malloc(d->n * sizeof(*order)), j, k, tmp;
-
-		if (order == NULL)
-			return -ENOMEM;
-		for (j = 0, k = 0; j < d->n; j++)
-			if (j != d->self)
-				order[k++] = j;
-		for (j = k; j > 1; j--) {
-			unsigned r = randombytes_uniform(j);
-
-			tmp = order[j - 1];
-			order[j - 1] = order[r];
-			order[r] = tmp;
-		}
-		for (j = 0; j < k; j++)
-			d_poll(&d->peers[order[j]]);
-		free(order);
-	}
-	return 0;
+	return d_poll_shuffled(d);
 }
 
 void discovery_hello(struct discovery *d, unsigned ordinal)
