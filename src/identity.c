@@ -257,15 +257,14 @@ static bool seal_matches(const char *path, const uint8_t nodekey[32],
 }
 
 static int write_seal(const char *path, const uint8_t nodekey[32],
-    const char *pw, size_t pwlen, const char *ks, size_t kslen, char *err,
-    size_t errlen)
+    const char *pw, size_t pwlen, const char *ks, size_t kslen)
 {
 	char seal[IDENTITY_SEAL_LEN + 1];
 	int r;
 
 	identity_keystore_seal(nodekey, pw, pwlen, ks, kslen, seal);
 	seal[IDENTITY_SEAL_LEN] = '\n';
-	r = write_file(path, seal, sizeof(seal), err, errlen);
+	r = fsutil_write_atomic_path(path, seal, sizeof(seal), 0600);
 	sodium_memzero(seal, sizeof(seal));
 	return r;
 }
@@ -520,12 +519,8 @@ int identity_load_or_create(const struct settings *s, struct identity *id,
 	 * Opened now: seal it so the next start skips the KDF. Best effort: a
 	 * read-only data dir only costs the KDF again at the next start.
 	 */
-	if (!sealed && ks != NULL) {
-		char ignored[IDENTITY_ERR_LEN];
-
-		(void)write_seal(p.seal, id->nodekey, pw, pwlen, ks, kslen,
-		    ignored, sizeof(ignored));
-	}
+	if (!sealed && ks != NULL)
+		(void)write_seal(p.seal, id->nodekey, pw, pwlen, ks, kslen);
 out:
 	free(ks);
 	sodium_memzero(pw, sizeof(pw));
