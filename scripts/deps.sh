@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, on Debian 12, what building and testing quorum-peerd needs and
-# is missing. Groups: build (always), fuzz, cluster, helm, e2e, node.
+# is missing. Groups: build (always), fuzz, cluster, lean, helm, e2e, node.
 #   scripts/deps.sh build cluster
 set -uo pipefail
 
@@ -15,6 +15,7 @@ for g in "$@"; do
 	build) ;;
 	fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
 	cluster) pkgs+=(wrk python3 time) ;;
+	lean) pkgs+=(dpkg-dev) ;; # scripts/lean-deps.sh: dpkg-source
 	helm) pkgs+=(golang-go golang-github-masterminds-sprig-dev); need_node=1 ;;
 	e2e) pkgs+=(docker.io docker-compose debootstrap) ;;
 	node) need_node=1 ;;

@@ -5,7 +5,7 @@
 #   scripts/test.sh                 every suite
 #   scripts/test.sh unit interop    only the named suites
 #
-# Suites: unit asan interop fuzz cluster pid1 helm e2e
+# Suites: unit asan interop fuzz cluster lean pid1 helm e2e
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +13,9 @@ cd "$root"
 build=${BUILD_DIR:-$root/build}
 build_asan=${BUILD_ASAN_DIR:-$root/build-asan}
 build_fuzz=${BUILD_FUZZ_DIR:-$root/build-fuzz}
-all_suites=(unit asan interop fuzz cluster pid1 helm e2e)
+build_lean=${BUILD_LEAN_DIR:-$root/build-lean}
+lean_prefix=${LEAN_PREFIX:-$root/build-deps/lean}
+all_suites=(unit asan interop fuzz cluster lean pid1 helm e2e)
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=("${all_suites[@]}")
 
@@ -29,7 +31,8 @@ want() {
 install_deps() {
 	local groups=(build)
 	want fuzz && groups+=(fuzz)
-	want cluster && groups+=(cluster)
+	{ want cluster || want lean; } && groups+=(cluster)
+	want lean && groups+=(lean)
 	{ want interop || want helm; } && groups+=(node)
 	want helm && groups+=(helm)
 	want e2e && groups+=(e2e)
@@ -92,6 +95,25 @@ suite_cluster() {
 		tests/cluster/run.sh
 }
 
+# The lean build (scripts/lean-deps.sh: libcurl and libmicrohttpd from
+# Debian's sources without TLS, linked statically), as the image ships it:
+# it must not load either shared library, and it passes the unit tests and
+# the cluster cases that exercise HTTP both ways (garbage and oversized
+# answers, relaying, a wrong secret).
+suite_lean() {
+	"$root/scripts/lean-deps.sh" "$lean_prefix" &&
+		cmake -S "$root" -B "$build_lean" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+			-DCMAKE_PREFIX_PATH="$lean_prefix" >/dev/null &&
+		cmake --build "$build_lean" -j"$(nproc)" || return 1
+	if ldd "$build_lean/quorum-peerd" | grep -E 'libcurl|libmicrohttpd'; then
+		say "lean: quorum-peerd still loads a shared libcurl/libmicrohttpd"
+		return 1
+	fi
+	ctest --test-dir "$build_lean" --output-on-failure &&
+		PEERD="$build_lean/quorum-peerd" BUILD="$build_lean" \
+			tests/cluster/run.sh n5 hostile secret relay
+}
+
 suite_pid1() {
 	build_normal && tests/pid1/run.sh "$build"
 }
@@ -107,7 +129,7 @@ suite_e2e() {
 install_deps || { say "cannot install dependencies"; exit 1; }
 for s in "${suites[@]}"; do
 	case "$s" in
-	unit | asan | interop | fuzz | cluster | pid1 | helm | e2e)
+	unit | asan | interop | fuzz | cluster | lean | pid1 | helm | e2e)
 		run_suite "$s" "suite_$s" ;;
 	*) say "unknown suite $s (known: ${all_suites[*]})"; exit 2 ;;
 	esac
