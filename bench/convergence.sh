@@ -16,6 +16,20 @@
 #   bench/convergence.sh                 SIZES="5 50 200" RUNS=3
 #   SIZES="5 50" RUNS=5 MODES=relay bench/convergence.sh
 #
+# LIBS picks the build: lean (default; what the container image ships:
+# libcurl and libmicrohttpd without TLS, linked statically, built by
+# scripts/lean-deps.sh into build-lean/) or debian (Debian's shared
+# libraries, build/). FS picks where the data dirs live: loop (default) a
+# fresh ext4 file system with its journal (mkfs.ext4's defaults, as on a
+# node's volume) on a loop device, made for this run and removed after it;
+# host the directory under /tmp as it is. Why not host by default: on a
+# file system without a journal ext4 checks every recently deleted inode
+# each time it makes a file (recently_deleted() in ext4's inode
+# allocator), and a benchmark that creates and replaces thousands of files
+# a minute on one file system pays for that on every write: 19% of the
+# daemons' CPU in (b) on such a host, nothing a node on its own volume
+# sees. Either way the figures name the build and the file system.
+#
 # Each figure is the median of RUNS runs (the runs are listed too). Every
 # wait is bounded (LIMIT seconds, default 120); a run that does not converge
 # in time prints "timeout(<written>/<N>)" and ends that N's runs. PEERD=path picks the binary (default: build/,
@@ -30,6 +44,9 @@ QP_NET=10.215
 QP_STATE=$(mktemp -d /tmp/qpb.XXXXXX)
 # shellcheck source=scripts/lib/netns.sh
 . "$root/scripts/lib/netns.sh"
+LIBS=${LIBS:-lean}
+FS=${FS:-loop}
+fs_image=
 
 SIZES=${SIZES:-5 50 200}
 # direct: no CLUSTER_SECRET, every document fetched from its own node;
@@ -39,17 +56,52 @@ RUNS=${RUNS:-3}
 LIMIT=${LIMIT:-120}
 WRK_SECONDS=${WRK_SECONDS:-5}
 
+lean_prefix=${LEAN_PREFIX:-$root/build-deps/lean}
+case "$LIBS" in
+lean) builddir=$root/build-lean ;;
+debian) builddir=$root/build ;;
+*) qp_die "LIBS must be lean or debian" ;;
+esac
 if [ -z "${PEERD:-}" ]; then
-	cmake -S "$root" -B "$root/build" >/dev/null &&
-		cmake --build "$root/build" -j"$(nproc)" --target quorum-peerd \
+	prefix_opt=()
+	if [ "$LIBS" = lean ]; then
+		"$root/scripts/lean-deps.sh" "$lean_prefix" ||
+			qp_die "cannot build the lean libraries"
+		prefix_opt=(-DLEAN=ON -DLEAN_PREFIX="$lean_prefix")
+	fi
+	cmake -S "$root" -B "$builddir" "${prefix_opt[@]}" >/dev/null &&
+		cmake --build "$builddir" -j"$(nproc)" --target quorum-peerd \
 			>/dev/null || qp_die "cannot build quorum-peerd"
-	PEERD=$root/build/quorum-peerd
+	PEERD=$builddir/quorum-peerd
+else
+	LIBS="PEERD=$PEERD"
 fi
 QP_PEERD=$(cd "$(dirname "$PEERD")" && pwd)/$(basename "$PEERD")
 qp_need_root
 
-trap 'qp_all_down; rm -rf -- "$QP_STATE"' EXIT
+cleanup() {
+	qp_all_down
+	if [ -n "$fs_image" ]; then
+		umount "$QP_STATE" 2>/dev/null || umount -l "$QP_STATE"
+		rm -f -- "$fs_image"
+	fi
+	rm -rf -- "$QP_STATE"
+}
+trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+case "$FS" in
+loop)
+	fs_image=$QP_STATE.img
+	truncate -s "${FS_SIZE:-2G}" "$fs_image" &&
+		mkfs.ext4 -q -F "$fs_image" &&
+		mount -o loop "$fs_image" "$QP_STATE" ||
+		qp_die "cannot make the loop file system (FS=host runs without)"
+	fs_desc="a fresh ext4 with journal on a loop device"
+	;;
+host) fs_desc="$(stat -f -c %T "$QP_STATE") under /tmp as it is" ;;
+*) qp_die "FS must be loop or host" ;;
+esac
 
 now() { printf '%s\n' "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
@@ -141,9 +193,11 @@ rss_of() {
 # floor: VmRSS of a program that only links the daemon's libraries and
 # makes one libcurl transfer (bench/rss-floor.c), before and after it.
 floor() {
-	local bin=$QP_STATE/rss-floor out
-	cc -O2 -o "$bin" "$root/bench/rss-floor.c" -lcurl -lmicrohttpd \
-		-lsodium -lsecp256k1 -lcjson -lcrypto 2>/dev/null ||
+	local bin=$QP_STATE/rss-floor out http=(-lcurl -lmicrohttpd)
+	[ "$LIBS" = lean ] && http=(-I"$lean_prefix/include"
+		"$lean_prefix/lib/libcurl.a" "$lean_prefix/lib/libmicrohttpd.a")
+	cc -O2 -o "$bin" "$root/bench/rss-floor.c" "${http[@]}" \
+		-lsodium -lsecp256k1 -lcjson 2>/dev/null ||
 		{ echo "(cannot build bench/rss-floor.c)"; return; }
 	out=$("$bin") || { echo "-"; return; }
 	set -- $out
@@ -237,6 +291,7 @@ http_load() {
 
 printf 'quorum-peerd convergence, %s CPUs, KEYSTORE_KDF=light, LAUNCH=no; modes: %s\n' \
 	"$(nproc)" "$MODES"
+printf 'build: %s (%s); data dirs: %s\n' "$LIBS" "$QP_PEERD" "$fs_desc"
 largest=0
 for n in $SIZES; do [ "$n" -gt "$largest" ] && largest=$n; done
 for n in $SIZES; do

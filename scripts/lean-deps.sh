@@ -8,14 +8,15 @@
 # files under PREFIX:
 #
 #   scripts/lean-deps.sh [PREFIX]            (default: build-deps/lean)
-#   cmake -S . -B build-lean -DCMAKE_PREFIX_PATH=PREFIX
+#   cmake -S . -B build-lean -DLEAN=ON [-DLEAN_PREFIX=PREFIX]
 #
 # Why: Debian's libcurl and libmicrohttpd pull 30 shared libraries into the
 # process, and at every start libcurl initialises libssh2, which initialises
 # OpenSSL. The daemon then maps, relocates and initialises all of it for a
 # few plain HTTP requests: about 3 ms of CPU per start and 6 MB of RSS (see
-# README, Performance). The lean build needs libc, libsodium, libsecp256k1,
-# cJSON and libcrypto only.
+# README, Performance). The lean binary loads libc, libsodium, libsecp256k1
+# and cJSON at start, and libcrypto only when it makes or decrypts a keystore
+# (src/aesctr.c).
 #
 # The sources come from the Debian archive this machine's apt already uses
 # (deb-src entries are derived from its deb entries; apt checks them against

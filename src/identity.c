@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "peerd/aesctr.h"
 #include "peerd/encoding.h"
 #include "peerd/ethkey.h"
 #include "peerd/fsutil.h"
@@ -462,7 +463,8 @@ int identity_load_or_create(const struct settings *s, struct identity *id,
 			    json, sizeof(json));
 		if (r < 0) {
 			snprintf(err, errlen, "cannot create the account "
-			    "keystore: %s", strerror(-r));
+			    "keystore: %s", r == -ENOSYS ? aesctr_load_error() :
+			    strerror(-r));
 			goto out;
 		}
 		ethkey_address(pub, addr);

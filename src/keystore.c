@@ -1,8 +1,8 @@
 /*
  * Web3 Secret Storage v3 (formats.md §3), compatible with geth's
  * accounts/keystore: scrypt (libsodium) or PBKDF2-HMAC-SHA256 (built on
- * libsodium's HMAC) derives dk; dk[0:16] keys AES-128-CTR (OpenSSL, the only
- * libcrypto use in the daemon) over the private key; the MAC is
+ * libsodium's HMAC) derives dk; dk[0:16] keys AES-128-CTR (aesctr: OpenSSL's,
+ * the only libcrypto use in the daemon) over the private key; the MAC is
  * keccak256(dk[16:32] || ciphertext).
  *
  * Hostile-file bounds (a keystore may come from a mounted volume): scrypt n
@@ -21,9 +21,9 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 #include <sodium.h>
 
+#include "peerd/aesctr.h"
 #include "peerd/encoding.h"
 #include "peerd/ethkey.h"
 #include "peerd/keccak.h"
@@ -476,30 +476,6 @@ static int derive(const struct ks_file *ks, const char *pw, size_t pwlen,
 	return 0;
 }
 
-static int aes128ctr(const uint8_t key[static 16], const uint8_t iv[static 16],
-    const uint8_t *in, size_t len, uint8_t *out)
-{
-	EVP_CIPHER_CTX *c;
-	int outl = 0, finl = 0, ret = -EIO;
-
-	c = EVP_CIPHER_CTX_new();
-	if (c == NULL)
-		return -ENOMEM;
-	if (EVP_EncryptInit_ex(c, EVP_aes_128_ctr(), NULL, key, iv) != 1)
-		goto out;
-	if (EVP_EncryptUpdate(c, out, &outl, in, (int)len) != 1)
-		goto out;
-	if (EVP_EncryptFinal_ex(c, out + outl, &finl) != 1)
-		goto out;
-	if ((size_t)outl + (size_t)finl != len)
-		goto out;
-	ret = 0;
-out:
-	/* Frees and cleanses the expanded key. */
-	EVP_CIPHER_CTX_free(c);
-	return ret;
-}
-
 static void compute_mac(const uint8_t dk[static 32], const uint8_t *ct,
     size_t ctlen, uint8_t mac[static 32])
 {
@@ -570,12 +546,10 @@ int keystore_decrypt(const char *json, size_t len, const char *password,
 		goto out;
 	}
 	/* Legacy files hold 30/31-byte keys: left-pad, like ToECDSAUnsafe. */
-	ret = aes128ctr(dk, ks.iv, ks.ct, ks.ctlen,
-	    plain + sizeof(plain) - ks.ctlen);
-	if (ret != 0) {
-		strbuf_seterr(err, errlen, "keystore: AES-128-CTR failed");
+	ret = aesctr_apply(dk, ks.iv, ks.ct, ks.ctlen,
+	    plain + sizeof(plain) - ks.ctlen, err, errlen);
+	if (ret != 0)
 		goto out;
-	}
 	if (!ethkey_priv_valid(plain)) {
 		strbuf_seterr(err, errlen,
 		    "keystore: crypto.ciphertext: decrypts to an invalid "
@@ -641,7 +615,8 @@ int keystore_encrypt_with(const uint8_t priv[static 32], const char *password,
 	ret = derive(&ks, password, pwlen, dk, NULL, 0);
 	if (ret != 0)
 		goto out;
-	ret = aes128ctr(dk, iv, priv, 32, ks.ct);
+	/* -ENOSYS: aesctr_load_error() says why. */
+	ret = aesctr_apply(dk, iv, priv, 32, ks.ct, NULL, 0);
 	if (ret != 0)
 		goto out;
 	compute_mac(dk, ks.ct, 32, mac);
