@@ -62,6 +62,7 @@ struct dpeer {
 	/* where its name led at the latest attempts (IPv4, IPv6), as text */
 	char ip_seen[2][46];
 	bool conflict_seen;
+	bool announce; /* relay: ask it although found (it must learn of us) */
 	bool in_flight;
 	bool queued; /* waiting for a free request slot */
 	bool found;
@@ -96,6 +97,7 @@ struct discovery {
 	struct dpeer *qhead, *qtail; /* peers waiting for a request slot */
 	unsigned inflight;
 	bool relay;
+	bool announced; /* relay: a first bundle arrived (d_announce) */
 	unsigned *fresh_q; /* ordinals found whose callbacks are due */
 	unsigned nfresh;
 	unsigned max_inflight;
@@ -497,6 +499,7 @@ static void d_start(struct dpeer *p)
 
 	p->attempts++;
 	d->attempts_total++;
+	p->announce = false;
 	if (p->easy == NULL) {
 		rc = d_easy_setup(p);
 		if (rc < 0) {
@@ -563,8 +566,36 @@ static void d_pump(struct discovery *d)
 	while (!d->cancelled && d->inflight < d->max_inflight &&
 	    (p = d->qhead) != NULL) {
 		d_unqueue(p);
-		if (!p->found && !p->in_flight)
+		if ((!p->found || p->announce) && !p->in_flight)
 			d_start(p);
+	}
+}
+
+/*
+ * Relay, at the first bundle that arrives (from): if it brought every
+ * document, the others had all met before we came and now wait only for
+ * us. Our document rides on each of our requests, but we would send none
+ * more: each of them would learn of us only at its next retry, a second
+ * later. So ask every one we have not asked yet, once, all at once (the
+ * answers are small: their own documents, which we have).
+ */
+static void d_announce(struct discovery *d, const struct dpeer *from)
+{
+	struct dpeer *q;
+	unsigned i;
+
+	if (d->announced)
+		return;
+	d->announced = true;
+	if (d->nfound != d->n - 1)
+		return;
+	d->max_inflight = DISCOVERY_MAX_INFLIGHT;
+	for (i = 0; i < d->n; i++) {
+		q = &d->peers[i];
+		if (i == d->self || q == from || q->in_flight)
+			continue;
+		q->announce = true;
+		d_enqueue(q, false);
 	}
 }
 
@@ -730,6 +761,7 @@ static void d_finish(struct dpeer *p, CURLcode rc)
 				    "%s's own document", p->name);
 				goto fail;
 			}
+			d_announce(d, p);
 			goto done;
 		}
 		if (p->found)

@@ -30,7 +30,7 @@
 
 /* Ceiling for any wait: only reached when something is broken. */
 #define WAIT_MAX_MS 10000
-#define MAXPEERS 4
+#define MAXPEERS 8
 
 static const uint8_t secret[] = "correct horse battery staple";
 
@@ -49,7 +49,7 @@ struct fake {
 	unsigned requests;
 	int last_from;
 	bool with_secret;
-	char bundle[4 * PEERDOC_MAX];
+	char bundle[MAXPEERS * PEERDOC_MAX];
 	char last_have[64];
 	char last_doc[PEERDOC_MAX];
 };
@@ -831,6 +831,89 @@ static void test_relay_bundle_finds_all(void **state)
 }
 
 /*
+ * Relay, a late node (0 of 7): every other one serves the whole network
+ * but 0. The first answer brings everything, so 0 asks each peer it has
+ * not asked yet, once, carrying its document: none of them is left to
+ * learn of it at its next retry. Four go out first; the two asked only by
+ * the announcement prove it.
+ */
+static void test_relay_late_node_announces(void **state)
+{
+	struct world *w = world_new();
+	struct discovery_config x;
+	char want[PEERDOC_MAX];
+	unsigned i, k;
+
+	(void)state;
+	relay_extra(&x);
+	for (i = 1; i < 7; i++) {
+		fake_start(w, i, SERVE_BUNDLE, 0, true);
+		map_peer(w, i, http_server_port(w->fakes[i].srv));
+		for (k = 1; k < 7; k++)
+			bundle_add(&w->fakes[i], k, (int)k + 1,
+			    (const char *)secret);
+	}
+	discovery_make(w, 7, 0, &x);
+	assert_int_equal(discovery_start(w->d), 0);
+	run_until(w, &w->done, 1);
+	memcpy(want, self_doc, strlen(self_doc) - 1);
+	want[strlen(self_doc) - 1] = '\0';
+	for (k = 0; k < WAIT_MAX_MS / 10; k++) {
+		unsigned asked = 0;
+
+		for (i = 1; i < 7; i++)
+			asked += w->fakes[i].requests > 0;
+		if (asked == 6)
+			break;
+		run_for(w, 10);
+	}
+	for (i = 1, k = 0; i < 7; i++) {
+		assert_int_equal(w->fakes[i].requests, 1);
+		assert_int_equal(w->fakes[i].last_from, 0);
+		assert_string_equal(w->fakes[i].last_doc, want);
+		assert_int_equal(w->found[i], 1);
+		/* The first four knew only 0; the announced, everything. */
+		if (strcmp(w->fakes[i].last_have, "f7") == 0)
+			k++;
+		else
+			assert_string_equal(w->fakes[i].last_have, "10");
+	}
+	assert_int_equal(k, 2);
+	run_for(w, 50);
+	for (i = 1; i < 7; i++)
+		assert_int_equal(w->fakes[i].requests, 1);
+	world_free(w);
+}
+
+/*
+ * Not late: the first answer brings only its sender's document, so there
+ * is nothing to announce; each peer is asked once, as it is found.
+ */
+static void test_relay_no_announce_when_not_late(void **state)
+{
+	struct world *w = world_new();
+	struct discovery_config x;
+	unsigned i;
+
+	(void)state;
+	relay_extra(&x);
+	for (i = 1; i < 7; i++) {
+		fake_start(w, i, SERVE_BUNDLE, 0, true);
+		map_peer(w, i, http_server_port(w->fakes[i].srv));
+		bundle_add(&w->fakes[i], i, (int)i + 1, (const char *)secret);
+	}
+	discovery_make(w, 7, 0, &x);
+	assert_int_equal(discovery_start(w->d), 0);
+	run_until(w, &w->done, 1);
+	run_for(w, 100);
+	for (i = 1; i < 7; i++) {
+		assert_int_equal(w->fakes[i].requests, 1);
+		assert_int_equal(w->found[i], 1);
+	}
+	world_free(w);
+}
+
+/*
  * A document MACed under another secret stops the bundle there: what came
  * before it is kept, nothing after it is used, and the peer is retried.
  */
@@ -1033,6 +1116,8 @@ int main(void)
 	    cmocka_unit_test(test_progress_truncates),
 	    cmocka_unit_test(test_reason_names),
 	    cmocka_unit_test(test_relay_bundle_finds_all),
+	    cmocka_unit_test(test_relay_late_node_announces),
+	    cmocka_unit_test(test_relay_no_announce_when_not_late),
 	    cmocka_unit_test(test_relay_bad_line_stops),
 	    cmocka_unit_test(test_relay_needs_own_document),
 	    cmocka_unit_test(test_relay_offer_and_conflict),
