@@ -180,8 +180,12 @@ count_written() {
 # rss_of I: VmRSS, and from smaps_rollup the proportional share (PSS:
 # shared library pages split among the processes mapping them) and the
 # private dirty pages (the daemon's own memory), of node I's daemon.
+# Read 2 s after the run: a daemon gives freed heap back to the kernel
+# (malloc_trim) 1 s after it has written its configs; this is what it
+# keeps from then on.
 rss_of() {
 	local pid
+	sleep 2
 	pid=$(qp_pid "$1") || { echo "-"; return; }
 	awk '/^VmRSS/ { printf "VmRSS %s kB", $2 }' "/proc/$pid/status"
 	awk '/^Pss:/ { printf ", PSS %s kB", $2 }

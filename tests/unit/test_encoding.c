@@ -68,6 +68,16 @@ static void test_is_lowerhex(void **state)
 	assert_false(encoding_is_lowerhex("g", 1));
 	assert_false(encoding_is_lowerhex("ab\0", 3));
 	assert_true(encoding_is_lowerhex("abZ", 2));
+	/* The neighbours of each range, and bytes above 0x7f. */
+	assert_false(encoding_is_lowerhex("/", 1));
+	assert_false(encoding_is_lowerhex(":", 1));
+	assert_false(encoding_is_lowerhex("`", 1));
+	assert_false(encoding_is_lowerhex("A", 1));
+	assert_false(encoding_is_lowerhex("\xb0", 1));
+	assert_false(encoding_is_lowerhex("\xff", 1));
+	/* A bad byte anywhere, first or last of a long run. */
+	assert_false(encoding_is_lowerhex("X0123456789abcdef0123456789abcdef", 33));
+	assert_false(encoding_is_lowerhex("0123456789abcdef0123456789abcdefX", 33));
 }
 
 /* formats.md §7: tm1.pub. */
