@@ -26,14 +26,17 @@
 # file system without a journal ext4 checks every recently deleted inode
 # each time it makes a file (recently_deleted() in ext4's inode
 # allocator), and a benchmark that creates and replaces thousands of files
-# a minute on one file system pays for that on every write: 19% of the
-# daemons' CPU in (b) on such a host, nothing a node on its own volume
-# sees. Either way the figures name the build and the file system.
+# a minute in one place pays for that on every write (19% of the daemons'
+# CPU in (b) after repeated runs in one directory of such a host), which a
+# node on its own volume never sees; a fresh file system per invocation
+# also keeps the figures independent of what ran before. The figures name
+# the build and the file system.
 #
 # Each figure is the median of RUNS runs (the runs are listed too). Every
 # wait is bounded (LIMIT seconds, default 120); a run that does not converge
-# in time prints "timeout(<written>/<N>)" and ends that N's runs. PEERD=path picks the binary (default: build/,
-# built with cmake if needed). Namespaces qpb-<i> on br-qpb in
+# in time prints "timeout(<written>/<N>)" and ends that N's runs.
+# PEERD=path picks a binary instead of LIBS' build (built with cmake, and
+# scripts/lean-deps.sh, if needed). Namespaces qpb-<i> on br-qpb in
 # 10.215.0.0/16, all removed on exit.
 set -uo pipefail
 
