@@ -29,7 +29,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 prefix=${1:-$root/build-deps/lean}
 jobs=$(nproc 2>/dev/null || echo 2)
 
-# What each library is built without: the daemon uses neither.
+# What each library is built without: the daemon uses none of it.
 curl_flags=(--disable-shared --enable-static --with-pic
 	--disable-dependency-tracking --enable-threaded-resolver --enable-ipv6
 	--without-ssl --without-zlib --without-brotli --without-zstd

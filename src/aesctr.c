@@ -51,12 +51,18 @@ static void *sym(void *h, const char *name)
 	return p;
 }
 
-/* Fills the table from library soname; 0 or -ENOSYS (evp.err says why). */
+/*
+ * Fills the table from library soname (NULL: the libcrypto of these
+ * headers); 0 or -ENOSYS (evp.err says why).
+ */
 TESTABLE int aesctr_load(const char *soname);
 TESTABLE int aesctr_load(const char *soname)
 {
-	void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	void *h;
 
+	if (soname == NULL)
+		soname = AESCTR_LIBCRYPTO;
+	h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
 	evp.ret = 0;
 	evp.err[0] = '\0';
 	if (h == NULL) {
@@ -79,7 +85,7 @@ TESTABLE int aesctr_load(const char *soname)
 
 static void evp_load(void)
 {
-	(void)aesctr_load(AESCTR_LIBCRYPTO);
+	(void)aesctr_load(NULL);
 }
 
 int aesctr_apply(const uint8_t key[static 16], const uint8_t iv[static 16],

@@ -79,7 +79,7 @@ static void test_library_missing(void **state)
 	assert_null(strchr(err, '\n'));
 	assert_string_equal(aesctr_load_error(), err);
 	/* The real one again, for whatever runs next. */
-	assert_int_equal(aesctr_load("libcrypto.so.3"), 0);
+	assert_int_equal(aesctr_load(NULL), 0);
 	assert_string_equal(aesctr_load_error(), "");
 	assert_int_equal(aesctr_apply(key, ctr, plain, 16, out, err,
 				 sizeof(err)), 0);

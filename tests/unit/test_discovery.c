@@ -831,6 +831,28 @@ static void test_relay_bundle_finds_all(void **state)
 }
 
 /*
+ * Peers 1..n-1 all reachable, each serving /peers: the whole network but
+ * node 0 (whole) or only its own document. Then node 0 starts.
+ */
+static void relay_start_all(struct world *w, unsigned n, bool whole)
+{
+	struct discovery_config x;
+	unsigned i, k;
+
+	relay_extra(&x);
+	for (i = 1; i < n; i++) {
+		fake_start(w, i, SERVE_BUNDLE, 0, true);
+		map_peer(w, i, http_server_port(w->fakes[i].srv));
+		for (k = 1; k < n; k++)
+			if (whole || k == i)
+				bundle_add(&w->fakes[i], k, (int)k + 1,
+				    (const char *)secret);
+	}
+	discovery_make(w, n, 0, &x);
+	assert_int_equal(discovery_start(w->d), 0);
+}
+
+/*
  * Relay, a late node (0 of 7): every other one serves the whole network
  * but 0. The first answer brings everything, so 0 asks each peer it has
  * not asked yet, once, carrying its document: none of them is left to
@@ -840,21 +862,11 @@ static void test_relay_bundle_finds_all(void **state)
 static void test_relay_late_node_announces(void **state)
 {
 	struct world *w = world_new();
-	struct discovery_config x;
 	char want[PEERDOC_MAX];
 	unsigned i, k;
 
 	(void)state;
-	relay_extra(&x);
-	for (i = 1; i < 7; i++) {
-		fake_start(w, i, SERVE_BUNDLE, 0, true);
-		map_peer(w, i, http_server_port(w->fakes[i].srv));
-		for (k = 1; k < 7; k++)
-			bundle_add(&w->fakes[i], k, (int)k + 1,
-			    (const char *)secret);
-	}
-	discovery_make(w, 7, 0, &x);
-	assert_int_equal(discovery_start(w->d), 0);
+	relay_start_all(w, 7, true);
 	run_until(w, &w->done, 1);
 	memcpy(want, self_doc, strlen(self_doc) - 1);
 	want[strlen(self_doc) - 1] = '\0';
@@ -892,18 +904,10 @@ static void test_relay_late_node_announces(void **state)
 static void test_relay_no_announce_when_not_late(void **state)
 {
 	struct world *w = world_new();
-	struct discovery_config x;
 	unsigned i;
 
 	(void)state;
-	relay_extra(&x);
-	for (i = 1; i < 7; i++) {
-		fake_start(w, i, SERVE_BUNDLE, 0, true);
-		map_peer(w, i, http_server_port(w->fakes[i].srv));
-		bundle_add(&w->fakes[i], i, (int)i + 1, (const char *)secret);
-	}
-	discovery_make(w, 7, 0, &x);
-	assert_int_equal(discovery_start(w->d), 0);
+	relay_start_all(w, 7, false);
 	run_until(w, &w->done, 1);
 	run_for(w, 100);
 	for (i = 1; i < 7; i++) {
