@@ -17,9 +17,9 @@
 #   SIZES="5 50" RUNS=5 MODES=relay bench/convergence.sh
 #
 # LIBS picks the build: lean (default; what the container image ships:
-# libcurl and libmicrohttpd without TLS, linked statically, built by
-# scripts/lean-deps.sh into build-lean/) or debian (Debian's shared
-# libraries, build/). FS picks where the data dirs live: loop (default) a
+# libcurl with c-ares and libmicrohttpd, without TLS, linked statically,
+# built by scripts/lean-deps.sh into build-lean/) or debian (Debian's
+# shared libraries, build/). FS picks where the data dirs live: loop (default) a
 # fresh ext4 file system with its journal (mkfs.ext4's defaults, as on a
 # node's volume) on a loop device, made for this run and removed after it;
 # host the directory under /tmp as it is. Why not host by default: on a
@@ -202,7 +202,8 @@ rss_of() {
 floor() {
 	local bin=$QP_STATE/rss-floor out http=(-lcurl -lmicrohttpd)
 	[ "$LIBS" = lean ] && http=(-I"$lean_prefix/include"
-		"$lean_prefix/lib/libcurl.a" "$lean_prefix/lib/libmicrohttpd.a")
+		"$lean_prefix/lib/libcurl.a" "$lean_prefix/lib/libcares.a"
+		"$lean_prefix/lib/libmicrohttpd.a")
 	cc -O2 -o "$bin" "$root/bench/rss-floor.c" "${http[@]}" \
 		-lsodium -lsecp256k1 -lcjson 2>/dev/null ||
 		{ echo "(cannot build bench/rss-floor.c)"; return; }

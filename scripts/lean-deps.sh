@@ -3,9 +3,11 @@
 # benchmark link: Debian's own source packages, with Debian's patches (so
 # with its security fixes), configured for what quorum-peerd uses and
 # nothing else: HTTP/1.1 over TCP, no TLS, no other protocol, no
-# compression, no IDN, no Kerberos, no LDAP, no SSH. They are installed as
-# static, position-independent archives with their headers and pkg-config
-# files under PREFIX:
+# compression, no IDN, no Kerberos, no LDAP, no SSH. libcurl resolves names
+# with c-ares (Debian's source too), libcurl's asynchronous resolver, in
+# place of its threaded one. They are installed as static,
+# position-independent archives with their headers and pkg-config files
+# under PREFIX:
 #
 #   scripts/lean-deps.sh [PREFIX]            (default: build-deps/lean)
 #   cmake -S . -B build-lean -DLEAN=ON [-DLEAN_PREFIX=PREFIX]
@@ -17,6 +19,14 @@
 # README, Performance). The lean binary loads libc, libsodium, libsecp256k1
 # and cJSON at start, and libcrypto only when it makes or decrypts a keystore
 # (src/aesctr.c).
+#
+# Why c-ares: the threaded resolver starts a thread for every name lookup,
+# so for every request to a peer (clone, a socketpair to wake the loop,
+# signal masks, the thread's exit), which was 8-12% of all the daemons' CPU
+# at N=200. c-ares runs in the daemon's event loop (its sockets go through
+# libcurl's socket callback like the transfers'), reads /etc/hosts,
+# /etc/nsswitch.conf's hosts order and /etc/resolv.conf (nameservers,
+# search, ndots, timeout, attempts), and makes no thread.
 #
 # The sources come from the Debian archive this machine's apt already uses
 # (deb-src entries are derived from its deb entries; apt checks them against
@@ -31,7 +41,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 # What each library is built without: the daemon uses none of it.
 curl_flags=(--disable-shared --enable-static --with-pic
-	--disable-dependency-tracking --enable-threaded-resolver --enable-ipv6
+	--disable-dependency-tracking --disable-threaded-resolver
+	--enable-ares="$prefix" --enable-ipv6
 	--without-ssl --without-zlib --without-brotli --without-zstd
 	--without-libpsl --without-librtmp --without-libidn2 --without-nghttp2
 	--without-libssh2 --without-libssh --without-wolfssh --without-gssapi
@@ -42,6 +53,8 @@ curl_flags=(--disable-shared --enable-static --with-pic
 	--disable-ntlm-wb --disable-alt-svc --disable-hsts --disable-cookies
 	--disable-netrc --disable-dateparse --disable-mime --disable-doh
 	--disable-websockets --disable-unix-sockets --disable-docs)
+cares_flags=(--disable-shared --enable-static --with-pic
+	--disable-dependency-tracking --disable-tests)
 mhd_flags=(--disable-shared --enable-static --with-pic
 	--disable-dependency-tracking --disable-https --disable-doc
 	--disable-examples --disable-curl --disable-postprocessor
@@ -49,8 +62,12 @@ mhd_flags=(--disable-shared --enable-static --with-pic
 
 die() { echo "lean-deps: $*" >&2; exit 1; }
 
+# The stamp names each library built and its version; a PREFIX built by an
+# older version of this script (a library missing) is built again.
 stamp=$prefix/lean-deps.stamp
-if [ -f "$stamp" ] && [ "${LEAN_REFRESH:-0}" != 1 ]; then
+if [ -f "$stamp" ] && [ "${LEAN_REFRESH:-0}" != 1 ] &&
+	grep -q '^c-ares ' "$stamp" && grep -q '^curl ' "$stamp" &&
+	grep -q '^libmicrohttpd ' "$stamp"; then
 	echo "lean-deps: reusing $prefix ($(paste -sd' ' "$stamp"))" >&2
 	exit 0
 fi
@@ -78,11 +95,11 @@ aptopts=(-o "Dir::Etc::SourceList=$apt/sources.list"
 	-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
 	-o Debug::NoLocking=1 -o APT::Sandbox::User=root
 	-o Acquire::Retries=5)
-echo "lean-deps: fetching the source packages of curl and libmicrohttpd" >&2
+echo "lean-deps: fetching the source packages of c-ares, curl and libmicrohttpd" >&2
 apt-get "${aptopts[@]}" -qq update >/dev/null ||
 	die "apt-get update (deb-src) failed"
 (cd "$work" && apt-get "${aptopts[@]}" -qq source --download-only \
-	curl libmicrohttpd >/dev/null) || die "apt-get source failed"
+	c-ares curl libmicrohttpd >/dev/null) || die "apt-get source failed"
 
 # --- unpack (Debian's patches applied), configure, build, install ---------
 version_of() { # version_of PKG: from PKG_VERSION.dsc
@@ -91,9 +108,11 @@ version_of() { # version_of PKG: from PKG_VERSION.dsc
 	d=${d#"$1"_}
 	printf '%s\n' "${d%.dsc}"
 }
+cares_v=$(version_of c-ares)
 curl_v=$(version_of curl)
 mhd_v=$(version_of libmicrohttpd)
-(cd "$work" && dpkg-source -x "curl_$curl_v.dsc" curl &&
+(cd "$work" && dpkg-source -x "c-ares_$cares_v.dsc" cares &&
+	dpkg-source -x "curl_$curl_v.dsc" curl &&
 	dpkg-source -x "libmicrohttpd_$mhd_v.dsc" mhd) >/dev/null 2>&1 ||
 	die "dpkg-source -x failed"
 
@@ -112,9 +131,13 @@ build() { # build NAME DIR LIBDIR INCDIR FLAGS...
 		die "building $name failed"
 	}
 }
+# c-ares first: libcurl's configure looks for it in PREFIX.
+build c-ares "$work/cares" src/lib include "${cares_flags[@]}"
 build libcurl "$work/curl" lib include "${curl_flags[@]}"
 build libmicrohttpd "$work/mhd" src/microhttpd src/include "${mhd_flags[@]}"
 # Only the archives: a linker must not find a shared library here.
 rm -f "$prefix"/lib/*.la "$prefix"/lib/*.so*
-printf 'curl %s\nlibmicrohttpd %s\n' "$curl_v" "$mhd_v" >"$stamp"
-echo "lean-deps: installed in $prefix: curl $curl_v, libmicrohttpd $mhd_v" >&2
+printf 'c-ares %s\ncurl %s\nlibmicrohttpd %s\n' "$cares_v" "$curl_v" "$mhd_v" \
+	>"$stamp"
+echo "lean-deps: installed in $prefix: c-ares $cares_v, curl $curl_v," \
+	"libmicrohttpd $mhd_v" >&2

@@ -95,24 +95,25 @@ suite_cluster() {
 		tests/cluster/run.sh
 }
 
-# The lean build (scripts/lean-deps.sh: libcurl and libmicrohttpd from
-# Debian's sources without TLS, linked statically), as the image ships it:
-# it must not load them (nor libcrypto) at start, and it passes the unit
-# tests and the cluster cases that exercise HTTP both ways (garbage and
-# oversized answers, relaying, a wrong secret).
+# The lean build (scripts/lean-deps.sh: libcurl with c-ares, and
+# libmicrohttpd, from Debian's sources without TLS, linked statically), as
+# the image ships it: it must not load them (nor libcrypto) at start, and it
+# passes the unit tests and the cluster cases that exercise HTTP both ways
+# (garbage and oversized answers, relaying, a wrong secret) and name
+# resolution (a name that never resolves, host names in the configs).
 suite_lean() {
 	"$root/scripts/lean-deps.sh" "$lean_prefix" &&
 		cmake -S "$root" -B "$build_lean" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 			-DLEAN=ON -DLEAN_PREFIX="$lean_prefix" >/dev/null &&
 		cmake --build "$build_lean" -j"$(nproc)" || return 1
 	# libcrypto too: aesctr loads it only when a keystore needs it.
-	if ldd "$build_lean/quorum-peerd" | grep -E 'libcurl|libmicrohttpd|libcrypto'; then
-		say "lean: quorum-peerd loads a shared libcurl/libmicrohttpd/libcrypto at start"
+	if ldd "$build_lean/quorum-peerd" | grep -E 'libcurl|libcares|libmicrohttpd|libcrypto'; then
+		say "lean: quorum-peerd loads a shared libcurl/libcares/libmicrohttpd/libcrypto at start"
 		return 1
 	fi
 	ctest --test-dir "$build_lean" --output-on-failure &&
 		PEERD="$build_lean/quorum-peerd" BUILD="$build_lean" \
-			tests/cluster/run.sh n5 hostile secret relay
+			tests/cluster/run.sh n5 hostile secret relay dns dnsmode
 }
 
 suite_pid1() {
