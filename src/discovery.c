@@ -1,7 +1,10 @@
 /*
  * discovery: one libcurl multi handle driven by the event loop through its
- * socket and timer callbacks; one easy handle per peer, at most one request
- * in flight per peer, a backoff timer between attempts.
+ * socket and timer callbacks; at most one request in flight per peer, a
+ * backoff timer between attempts. Easy handles are pooled: a request takes
+ * one and gives it back when it ends, so there are only as many as there
+ * were requests in flight at once (each holds a resolver, and with c-ares
+ * that is 50 KB and the resolver's configuration read from /etc).
  */
 
 #include "peerd/discovery.h"
@@ -44,7 +47,7 @@ struct dpeer {
 	unsigned ordinal;
 	char name[64];
 	char host[DISCOVERY_HOST_MAX];
-	CURL *easy;
+	CURL *easy; /* while a request is in flight (from the pool) */
 	char *body; /* PEERDOC_MAX bytes while a request is in flight */
 	size_t len;
 	bool toobig;
@@ -96,6 +99,8 @@ struct discovery {
 	struct dpeer *peers; /* n entries, by ordinal; self's is unused */
 	struct dpeer *qhead, *qtail; /* peers waiting for a request slot */
 	unsigned inflight;
+	CURL *pool[DISCOVERY_MAX_INFLIGHT]; /* idle easy handles */
+	unsigned npool;
 	bool relay;
 	bool announced; /* relay: a first bundle arrived (d_announce) */
 	unsigned *fresh_q; /* ordinals found whose callbacks are due */
@@ -308,25 +313,22 @@ static curl_socket_t d_open_socket(void *userp, curlsocktype purpose,
 	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
-static int d_easy_setup(struct dpeer *p)
+/* A new easy handle with what every request shares. */
+static CURL *d_easy_new(const struct discovery *d)
 {
-	struct discovery *d = p->d;
 	CURL *e;
 
 	e = curl_easy_init();
 	if (e == NULL)
-		return -ENOMEM;
+		return NULL;
 	/*
-	 * Every lookup costs a resolver thread (libcurl's threaded resolver),
-	 * and N nodes polling N peers make N^2 lookups a second: cache
-	 * answers briefly in the multi handle's shared cache. Only successful
-	 * lookups are cached, so a name that appears late (StatefulSet DNS)
-	 * is seen at the next attempt; a pod's new IP within 5 s.
+	 * N nodes polling N peers make N^2 lookups a second: cache answers
+	 * briefly in the multi handle's shared cache. Only successful lookups
+	 * are cached, so a name that appears late (StatefulSet DNS) is seen at
+	 * the next attempt; a pod's new IP within 5 s.
 	 */
-	if (curl_easy_setopt(e, CURLOPT_PRIVATE, p) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, d_open_socket) !=
+	if (curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, d_open_socket) !=
 		CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, p) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http") != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
@@ -343,8 +345,6 @@ static int d_easy_setup(struct dpeer *p)
 		(d->relay ? (long)d->n : 1L)) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, d_write_cb) !=
 		CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_WRITEDATA, p) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_USERAGENT,
 		"quorum-peerd/" PEERD_VERSION) != CURLE_OK ||
 	    (d->headers != NULL &&
@@ -354,10 +354,59 @@ static int d_easy_setup(struct dpeer *p)
 		curl_easy_setopt(e, CURLOPT_CONNECT_TO, d->connect_to) !=
 		    CURLE_OK)) {
 		curl_easy_cleanup(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* An easy handle for a request to p (from the pool, else a new one). */
+static int d_easy_get(struct dpeer *p)
+{
+	struct discovery *d = p->d;
+	CURL *e;
+
+	e = d->npool > 0 ? d->pool[--d->npool] : d_easy_new(d);
+	if (e == NULL)
+		return -ENOMEM;
+	if (curl_easy_setopt(e, CURLOPT_PRIVATE, p) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, p) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEDATA, p) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf) != CURLE_OK) {
+		curl_easy_cleanup(e);
 		return -EINVAL;
 	}
 	p->easy = e;
 	return 0;
+}
+
+/* p's request is over (its handle out of the multi): the handle goes back. */
+static void d_easy_put(struct dpeer *p)
+{
+	struct discovery *d = p->d;
+
+	if (p->easy == NULL)
+		return;
+	/* No pointer into p may outlive the request. */
+	(void)curl_easy_setopt(p->easy, CURLOPT_ERRORBUFFER, NULL);
+	/*
+	 * Kept only while it may be needed: a node waiting for one late peer
+	 * holds one idle handle, not one per request it once had in flight.
+	 */
+	if (d->npool < DISCOVERY_MAX_INFLIGHT && (d->qhead != NULL ||
+	    d->npool + d->inflight < d->n - 1 - d->nfound))
+		d->pool[d->npool++] = p->easy;
+	else
+		curl_easy_cleanup(p->easy);
+	p->easy = NULL;
+}
+
+/* Nothing left to ask: the pooled handles (and their resolvers) go. */
+static void d_pool_trim(struct discovery *d)
+{
+	if (d->nfound != d->n - 1 || d->qhead != NULL)
+		return;
+	while (d->npool > 0)
+		curl_easy_cleanup(d->pool[--d->npool]);
 }
 
 static void d_on_peer_timer(void *arg)
@@ -500,12 +549,10 @@ static void d_start(struct dpeer *p)
 	p->attempts++;
 	d->attempts_total++;
 	p->announce = false;
-	if (p->easy == NULL) {
-		rc = d_easy_setup(p);
-		if (rc < 0) {
-			d_fail(p, DISCOVERY_OTHER, "cannot set up a request");
-			return;
-		}
+	rc = d_easy_get(p);
+	if (rc < 0) {
+		d_fail(p, DISCOVERY_OTHER, "cannot set up a request");
+		return;
 	}
 	/* Relay: tell the peer what we have, so it sends only the rest. */
 	rc = snprintf(d->url, d->urlcap, "http://%s:%u/%s?from=%u%s", p->host,
@@ -513,17 +560,20 @@ static void d_start(struct dpeer *p)
 	    d->relay ? "&have=" : "");
 	if (rc < 0 || (size_t)rc + (d->relay ? (d->n + 3) / 4 : 0) >=
 	    d->urlcap) {
+		d_easy_put(p);
 		d_fail(p, DISCOVERY_OTHER, "cannot set up a request");
 		return;
 	}
 	if (d->relay)
 		d_have_hex(d, d->url + rc);
 	if (curl_easy_setopt(p->easy, CURLOPT_URL, d->url) != CURLE_OK) {
+		d_easy_put(p);
 		d_fail(p, DISCOVERY_OTHER, "cannot set up a request");
 		return;
 	}
 	p->body = malloc(PEERDOC_MAX);
 	if (p->body == NULL) {
+		d_easy_put(p);
 		d_fail(p, DISCOVERY_OTHER, "out of memory");
 		return;
 	}
@@ -535,6 +585,7 @@ static void d_start(struct dpeer *p)
 	if (curl_multi_add_handle(d->multi, p->easy) != CURLM_OK) {
 		free(p->body);
 		p->body = NULL;
+		d_easy_put(p);
 		d_fail(p, DISCOVERY_OTHER, "cannot start a request");
 		return;
 	}
@@ -792,15 +843,13 @@ static void d_finish(struct dpeer *p, CURLcode rc)
 fail:
 	free(p->body);
 	p->body = NULL;
+	d_easy_put(p);
 	d_fail(p, r, msg); /* no retry once found (relayed meanwhile) */
 	return;
 done:
 	free(p->body);
 	p->body = NULL;
-	if (p->found && p->easy != NULL) {
-		curl_easy_cleanup(p->easy);
-		p->easy = NULL;
-	}
+	d_easy_put(p);
 }
 
 /* Runs the found callbacks due, then done once all are known. */
@@ -819,8 +868,10 @@ static void d_deliver(struct discovery *d)
 		free(doc);
 	}
 	d->nfresh = 0;
-	if (!d->cancelled && d->started && d->nfound == d->n - 1)
+	if (!d->cancelled && d->started && d->nfound == d->n - 1) {
 		d_all_found(d);
+		d_pool_trim(d);
+	}
 }
 
 static void d_check_done(struct discovery *d)
@@ -849,6 +900,7 @@ static void d_check_done(struct discovery *d)
 	}
 	d_deliver(d);
 	d_pump(d);
+	d_pool_trim(d);
 }
 
 /* ---- public ---- */
@@ -1021,6 +1073,7 @@ void discovery_cancel(struct discovery *d)
 			(void)curl_multi_remove_handle(d->multi, p->easy);
 			p->in_flight = false;
 			d->inflight--;
+			d_easy_put(p);
 		}
 		d_unqueue(p);
 		free(p->body);
@@ -1045,11 +1098,12 @@ void discovery_free(struct discovery *d)
 	if (d->peers != NULL) {
 		discovery_cancel(d);
 		for (i = 0; i < d->n; i++) {
-			curl_easy_cleanup(d->peers[i].easy);
 			free(d->peers[i].line);
 			free(d->peers[i].fresh);
 		}
 	}
+	while (d->npool > 0)
+		curl_easy_cleanup(d->pool[--d->npool]);
 	if (d->multi != NULL)
 		curl_multi_cleanup(d->multi);
 	/* Whatever libcurl did not hand back must not stay on the loop. */
