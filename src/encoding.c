@@ -1,7 +1,9 @@
 /*
- * Hex and base64 for keys and IDs. Everything goes through libsodium's
- * constant-time codecs so that secret bytes never drive a data-dependent
- * branch or table lookup. Decoders are strict: exact lengths, no prefixes, no
+ * Hex and base64 for keys and IDs. Secret bytes never drive a
+ * data-dependent branch or table lookup: libsodium's constant-time codecs,
+ * and for hex decoding (every peer document carries 322 hex digits, and
+ * sodium_hex2bin was 1.5% of a daemon's CPU at N=200) branch-free
+ * arithmetic of our own. Decoders are strict: exact lengths, no prefixes, no
  * ignored characters, canonical base64 padding.
  */
 #include "peerd/encoding.h"
@@ -15,18 +17,35 @@ void encoding_hex(char *out, const uint8_t *in, size_t len)
 	sodium_bin2hex(out, 2 * len + 1, in, len);
 }
 
+/*
+ * The value of hex digit c (either case), and in *bad bit 0 set unless c is
+ * one. No branch and no table: 1 when x < n is the top bit of (x - n) & ~x
+ * (for x below 2^31, as c - '0' is unless it wrapped, which ~x catches).
+ */
+static uint32_t hex_digit(uint32_t c, uint32_t *bad)
+{
+	uint32_t d = c - 0x30u;           /* '0'..'9' -> 0..9 */
+	uint32_t l = (c | 0x20u) - 0x61u; /* 'a'..'f', 'A'..'F' -> 0..5 */
+	uint32_t is_d = ((d - 10u) & ~d) >> 31;
+	uint32_t is_l = ((l - 6u) & ~l) >> 31;
+
+	*bad |= (is_d | is_l) ^ 1u;
+	return (d & (0u - is_d)) | ((l + 10u) & (0u - is_l));
+}
+
 int encoding_unhex(uint8_t *out, size_t outlen, const char *in, size_t inlen)
 {
-	size_t got = 0;
+	uint32_t bad = 0, hi, lo;
 
 	if (outlen > SIZE_MAX / 2 || inlen != 2 * outlen)
 		return -EINVAL;
-	/*
-	 * With hex_end == NULL libsodium fails unless all inlen characters were
-	 * consumed, so a NUL or any non-hex byte inside the span is rejected.
-	 */
-	if (sodium_hex2bin(out, outlen, in, inlen, NULL, &got, NULL) != 0 ||
-	    got != outlen) {
+	/* Every byte decoded, valid or not: no early exit on the data. */
+	for (size_t i = 0; i < outlen; i++) {
+		hi = hex_digit((unsigned char)in[2 * i], &bad);
+		lo = hex_digit((unsigned char)in[2 * i + 1], &bad);
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (bad != 0) {
 		sodium_memzero(out, outlen);
 		return -EINVAL;
 	}

@@ -211,6 +211,9 @@ int fsutil_mkdirs(const char *path, mode_t mode)
 
 	if (len == 0 || len >= sizeof(buf))
 		return -EINVAL;
+	/* Usually there already: one stat, not two calls per component. */
+	if (stat(path, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 	memcpy(buf, path, len + 1);
 	for (i = 1; i <= len; i++) {
 		if (buf[i] != '/' && buf[i] != '\0')

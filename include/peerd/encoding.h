@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Hex and base64 through libsodium's constant-time helpers. */
+/* Hex and base64, constant-time (no branch or table on the data). */
 
 /* Lowercase hex of len bytes into out (2*len+1 bytes, NUL-terminated). */
 void encoding_hex(char *out, const uint8_t *in, size_t len);

@@ -1,5 +1,7 @@
 /* Strict hex/base64 codecs (libsodium-backed). */
+#include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,6 +40,31 @@ static void test_unhex_ok(void **state)
 	/* Only inlen characters are read. */
 	assert_int_equal(encoding_unhex(b, 4, "00abcdffJUNK", 8), 0);
 	assert_memory_equal(b, bin4, 4);
+}
+
+/* Every byte value, as either digit, against the C library's idea of hex. */
+static void test_unhex_every_byte(void **state)
+{
+	char in[2];
+	uint8_t b;
+	int c, pos, want;
+
+	(void)state;
+	for (c = 0; c < 256; c++) {
+		for (pos = 0; pos < 2; pos++) {
+			in[pos] = (char)c;
+			in[1 - pos] = '7';
+			want = isxdigit(c) ? 0 : -EINVAL;
+			assert_int_equal(encoding_unhex(&b, 1, in, 2), want);
+			if (want != 0)
+				continue;
+			{
+				char z[3] = {in[0], in[1], '\0'};
+
+				assert_int_equal(b, strtol(z, NULL, 16));
+			}
+		}
+	}
 }
 
 static void test_unhex_strict(void **state)
@@ -147,6 +174,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hex_encode),
 	    cmocka_unit_test(test_unhex_ok),
+	    cmocka_unit_test(test_unhex_every_byte),
 	    cmocka_unit_test(test_unhex_strict),
 	    cmocka_unit_test(test_is_lowerhex),
 	    cmocka_unit_test(test_base64_round_trip),

@@ -143,6 +143,8 @@ static void test_mkdirs(void **state)
 	assert_int_equal(fsutil_write_atomic_path(file, "x", 1, 0600), 0);
 	snprintf(path, sizeof(path), "%s/a/f/g", dir);
 	assert_int_equal(fsutil_mkdirs(path, 0700), -ENOTDIR);
+	/* The path itself a file (the stat that finds it there). */
+	assert_int_equal(fsutil_mkdirs(file, 0700), -ENOTDIR);
 }
 
 static void test_path(void **state)
