@@ -541,6 +541,65 @@ static void test_silent_peer_blocks_done(void **state)
 }
 
 /*
+ * Easy handles pass from peer to peer (a pool of those in flight): six
+ * peers refuse a few times each, with jittered retries, so a handle last
+ * used for one serves another. Each peer's /status error must still be its
+ * own (curl's message names the port it could not reach), and once they
+ * are up each is found as itself, once.
+ */
+static void test_reused_handles_keep_peers_apart(void **state)
+{
+	struct world *w = world_new();
+	struct discovery_config extra = {
+	    .secret = secret, .secretlen = sizeof(secret) - 1};
+	uint16_t port[7];
+	char want[32];
+	cJSON *st;
+	const char *e;
+	unsigned i, k;
+
+	(void)state;
+	for (i = 1; i < 7; i++) {
+		port[i] = free_port();
+		map_peer(w, i, port[i]);
+	}
+	discovery_make(w, 7, 0, &extra);
+	assert_int_equal(discovery_start(w->d), 0);
+	/* Until each has been tried four times. */
+	for (k = 0; k < WAIT_MAX_MS / 10; k++) {
+		unsigned least = ~0u, a;
+
+		st = status_of(w);
+		for (i = 1; i < 7; i++) {
+			a = (unsigned)jint(status_peer(st, i), "attempts");
+			least = a < least ? a : least;
+		}
+		cJSON_Delete(st);
+		if (least >= 4)
+			break;
+		run_for(w, 10);
+	}
+	st = status_of(w);
+	for (i = 1; i < 7; i++) {
+		e = jstr(status_peer(st, i), "last_error");
+		assert_non_null(e);
+		snprintf(want, sizeof(want), "port %u ", (unsigned)port[i]);
+		if (strstr(e, want) == NULL)
+			fail_msg("quorum-%u: \"%s\" lacks \"%s\"", i, e, want);
+	}
+	cJSON_Delete(st);
+	for (i = 1; i < 7; i++)
+		fake_start(w, i, SERVE_VALID, port[i], true);
+	run_until(w, &w->done, 1);
+	for (i = 1; i < 7; i++) {
+		assert_int_equal(w->found[i], 1);
+		snprintf(want, sizeof(want), "quorum-%u", i);
+		assert_string_equal(w->found_name[i], want);
+	}
+	world_free(w);
+}
+
+/*
  * The backoff is a minute: only the hello can explain a second request
  * within the test's ceiling.
  */
@@ -1119,6 +1178,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_config),
 	    cmocka_unit_test(test_progress_truncates),
 	    cmocka_unit_test(test_reason_names),
+	    cmocka_unit_test(test_reused_handles_keep_peers_apart),
 	    cmocka_unit_test(test_relay_bundle_finds_all),
 	    cmocka_unit_test(test_relay_late_node_announces),
 	    cmocka_unit_test(test_relay_no_announce_when_not_late),
