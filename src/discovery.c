@@ -37,6 +37,15 @@
  */
 #define DISCOVERY_MAX_INFLIGHT 32
 /*
+ * Without relay, eight: N nodes together keep 8N requests on the wire, and
+ * on a busy host each waits behind the others (200 nodes on 2 CPUs: 32
+ * each meant a second per request and dozens of 2 s timeouts per node).
+ * Fewer in flight also leave each node's request to a peer well apart in
+ * time from the peer's to it, so one of the two is spared (d_resolve). A
+ * late node, alone, asks its N-1 peers 8 at a time: 25 round trips at 200.
+ */
+#define DISCOVERY_DIRECT_INFLIGHT 8
+/*
  * With relay, few at once: every answer brings what its peer knows, so
  * requests sent before the first answers return are mostly wasted.
  */
@@ -67,6 +76,15 @@ struct dpeer {
 	bool conflict_seen;
 	bool announce; /* relay: ask it although found (it must learn of us) */
 	bool in_flight;
+	/*
+	 * Direct: the transfer in flight only looks its name up (d_resolve):
+	 * it pushed the document in offer, from offer_ip, before we had
+	 * polled it.
+	 */
+	bool resolving;
+	char *offer; /* the pushed document, one line ending '\n' */
+	size_t offerlen;
+	char offer_ip[46];
 	bool queued; /* waiting for a free request slot */
 	bool found;
 	struct dpeer *qprev, *qnext;
@@ -99,6 +117,7 @@ struct discovery {
 	struct dpeer *peers; /* n entries, by ordinal; self's is unused */
 	struct dpeer *qhead, *qtail; /* peers waiting for a request slot */
 	unsigned inflight;
+	unsigned nresolving; /* name lookups in flight (not in inflight) */
 	CURL *pool[DISCOVERY_MAX_INFLIGHT]; /* idle easy handles */
 	unsigned npool;
 	bool relay;
@@ -112,6 +131,7 @@ struct discovery {
 	unsigned nfound;
 	bool started, cancelled, done_called, curl_inited;
 	unsigned long attempts_total;
+	unsigned long pushed_total; /* documents taken from their node's push */
 	unsigned long errors[DISCOVERY_REASONS];
 	/* fds handed to the loop, so none is left behind at free */
 	int *fds;
@@ -310,6 +330,9 @@ static curl_socket_t d_open_socket(void *userp, curlsocktype purpose,
 		(void)inet_ntop(AF_INET6,
 		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
 		    p->ip_seen[1], sizeof(p->ip_seen[1]));
+	/* A lookup only: the transfer fails here, before any packet. */
+	if (p->resolving)
+		return CURL_SOCKET_BAD;
 	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
@@ -770,6 +793,136 @@ static int d_take_line(struct dpeer *p, const char *line, size_t len)
 	return 0;
 }
 
+/* p is up (it just asked us): poll it now, ahead of the queue. */
+static void d_poll_now(struct dpeer *p)
+{
+	struct discovery *d = p->d;
+
+	if (p->found || p->in_flight)
+		return;
+	evloop_timer_cancel(d->loop, p->timer);
+	p->timer = 0;
+	/* It is up now: if this attempt fails, retry soon again. */
+	p->backoff_ms = d->backoff_min;
+	d_poll(p);
+	/* No free slot: it goes first, before peers that may still be down. */
+	if (p->queued)
+		d_enqueue(p, true);
+}
+
+static void d_on_deliver_timer(void *arg);
+static void d_deliver(struct discovery *d);
+
+/*
+ * t's own document (line, ending '\n'), pushed by t or come with its
+ * request, from an address already checked (or relayed under the secret).
+ * 0 taken or known, -EPROTO invalid, -ENOMEM.
+ */
+static int d_offer_take(struct dpeer *t, const char *line, size_t len)
+{
+	struct discovery *d = t->d;
+	struct peerdoc_expect ex = {
+	    .ordinal = (int)t->ordinal,
+	    .prefix = d->prefix,
+	    .secret = d->secret,
+	    .secretlen = d->secretlen,
+	};
+	struct peerdoc parsed;
+	char msg[256];
+	long id;
+
+	if (t->found && t->linelen == len && memcmp(t->line, line, len) == 0)
+		return 0;
+	if (peerdoc_parse(line, len, &ex, &parsed, msg, sizeof(msg)) < 0) {
+		d_note(t, DISCOVERY_INVALID, msg);
+		return -EPROTO;
+	}
+	if (t->found) {
+		snprintf(msg, sizeof(msg), "%s sent its own document (node_id "
+		    "%.16s...), not the one in use (from %s%d)", t->name,
+		    parsed.node_id, d->prefix, t->via);
+		d_conflict(t, msg);
+		return 0;
+	}
+	d_accept(t, line, len, &parsed, t->ordinal);
+	if (!t->found)
+		return -ENOMEM;
+	d->pushed_total++;
+	/*
+	 * The callbacks (and, once all are known, the configs being written)
+	 * run from the loop, after the asker has its answer.
+	 */
+	if (d->deliver_timer == 0) {
+		id = evloop_timer(d->loop, evloop_now(), d_on_deliver_timer, d);
+		if (id < 0)
+			d_deliver(d);
+		else
+			d->deliver_timer = id;
+	}
+	return 0;
+}
+
+/* from_ip is where p's name led at our latest lookup of it. */
+static bool d_from_peer(const struct dpeer *p, const char *from_ip)
+{
+	return from_ip != NULL && from_ip[0] != '\0' &&
+	    (strcmp(from_ip, p->ip_seen[0]) == 0 ||
+		strcmp(from_ip, p->ip_seen[1]) == 0);
+}
+
+/*
+ * Direct: looks p's name up the way a poll would (the same libcurl
+ * resolver and cache), but the transfer stops where it would open a
+ * socket (d_open_socket), so no packet leaves. p's pushed document is
+ * then taken if it came from where the name leads (d_resolved): one
+ * request between two nodes gives each the other's document, so N nodes
+ * need about N*(N-1)/2 requests, not N*(N-1). Not a request slot: a
+ * lookup has no timeout running while queued behind slow peers.
+ */
+static int d_resolve(struct dpeer *p)
+{
+	struct discovery *d = p->d;
+	int rc;
+
+	if (d_easy_get(p) < 0)
+		return -ENOMEM;
+	rc = snprintf(d->url, d->urlcap, "http://%s:%u/", p->host,
+	    (unsigned)d->port);
+	p->resolving = true;
+	p->ip_seen[0][0] = p->ip_seen[1][0] = '\0';
+	p->errbuf[0] = '\0';
+	p->bad = false;
+	if (rc < 0 || (size_t)rc >= d->urlcap ||
+	    curl_easy_setopt(p->easy, CURLOPT_URL, d->url) != CURLE_OK ||
+	    curl_multi_add_handle(d->multi, p->easy) != CURLM_OK) {
+		p->resolving = false;
+		d_easy_put(p);
+		return -EIO;
+	}
+	p->in_flight = true;
+	d->nresolving++;
+	return 0;
+}
+
+/* p's lookup ended (its handle out of the multi). */
+static void d_resolved(struct dpeer *p)
+{
+	struct discovery *d = p->d;
+	char *line = p->offer;
+	size_t len = p->offerlen;
+
+	p->resolving = false;
+	p->in_flight = false;
+	d->nresolving--;
+	p->offer = NULL;
+	d_easy_put(p);
+	if (line != NULL && !p->found && d_from_peer(p, p->offer_ip))
+		(void)d_offer_take(p, line, len);
+	free(line);
+	/* Not from where its name leads (or it does not resolve): poll it. */
+	d_poll_now(p);
+}
+
 /* A transfer ended (its easy handle already out of the multi). */
 static void d_finish(struct dpeer *p, CURLcode rc)
 {
@@ -786,6 +939,10 @@ static void d_finish(struct dpeer *p, CURLcode rc)
 	long code = 0;
 	int prc;
 
+	if (p->resolving) {
+		d_resolved(p);
+		return;
+	}
 	p->in_flight = false;
 	d->inflight--;
 	if (p->bad) {
@@ -962,7 +1119,11 @@ struct discovery *discovery_new(struct evloop *l,
 	/* A relayed document is trusted for its MAC: no secret, no relay. */
 	d->relay = cfg->relay;
 	d->max_inflight = d->relay ? DISCOVERY_RELAY_INFLIGHT
-				   : DISCOVERY_MAX_INFLIGHT;
+				   : DISCOVERY_DIRECT_INFLIGHT;
+	if (cfg->max_inflight > DISCOVERY_MAX_INFLIGHT)
+		goto fail;
+	if (cfg->max_inflight != 0)
+		d->max_inflight = cfg->max_inflight;
 	if (d->relay && (d->secretlen == 0 || cfg->self_doc == NULL))
 		goto fail;
 	if (cfg->self_doc != NULL && (cfg->self_len < 2 ||
@@ -1072,12 +1233,18 @@ void discovery_cancel(struct discovery *d)
 		if (p->in_flight) {
 			(void)curl_multi_remove_handle(d->multi, p->easy);
 			p->in_flight = false;
-			d->inflight--;
+			if (p->resolving)
+				d->nresolving--;
+			else
+				d->inflight--;
+			p->resolving = false;
 			d_easy_put(p);
 		}
 		d_unqueue(p);
 		free(p->body);
 		p->body = NULL;
+		free(p->offer);
+		p->offer = NULL;
 		evloop_timer_cancel(d->loop, p->timer);
 		p->timer = 0;
 	}
@@ -1162,10 +1329,15 @@ int discovery_start(struct discovery *d)
 		return 0;
 	}
 	if (!d->relay) {
-		for (i = 0; i < d->n; i++) {
-			if (i != d->self)
-				d_poll(&d->peers[i]);
-		}
+		/*
+		 * Each node asks the ones after it first, cyclically: node i
+		 * asks i+k at its k-th request and i+k asks i at its (N-k)-th,
+		 * so for most pairs one asks well before the other would and
+		 * the asker's pushed document spares the other its request
+		 * (discovery_offer). No ordinal is asked by everyone at once.
+		 */
+		for (i = 1; i < d->n; i++)
+			d_poll(&d->peers[(d->self + i) % d->n]);
 		return 0;
 	}
 	return d_poll_shuffled(d);
@@ -1173,22 +1345,10 @@ int discovery_start(struct discovery *d)
 
 void discovery_hello(struct discovery *d, unsigned ordinal)
 {
-	struct dpeer *p;
-
 	if (!d->started || d->cancelled || ordinal >= d->n ||
 	    ordinal == d->self)
 		return;
-	p = &d->peers[ordinal];
-	if (p->found || p->in_flight)
-		return;
-	evloop_timer_cancel(d->loop, p->timer);
-	p->timer = 0;
-	/* It is up now: if this attempt fails, retry soon again. */
-	p->backoff_ms = d->backoff_min;
-	d_poll(p);
-	/* No free slot: it goes first, before peers that may still be down. */
-	if (p->queued)
-		d_enqueue(p, true);
+	d_poll_now(&d->peers[ordinal]);
 }
 
 unsigned discovery_found_count(const struct discovery *d)
@@ -1294,10 +1454,15 @@ int discovery_metrics(const struct discovery *d, char *buf, size_t len,
 	    "# HELP peerd_discovery_attempts_total Requests made to peers.\n"
 	    "# TYPE peerd_discovery_attempts_total counter\n"
 	    "peerd_discovery_attempts_total %lu\n"
+	    "# HELP peerd_discovery_pushed_total Peer documents taken from "
+	    "the peer's own request (no request to it needed).\n"
+	    "# TYPE peerd_discovery_pushed_total counter\n"
+	    "peerd_discovery_pushed_total %lu\n"
 	    "# HELP peerd_discovery_errors_total Failed requests to peers, by "
 	    "reason.\n"
 	    "# TYPE peerd_discovery_errors_total counter\n",
-	    d->nfound, d->n - 1 - d->nfound, d->attempts_total);
+	    d->nfound, d->n - 1 - d->nfound, d->attempts_total,
+	    d->pushed_total);
 	for (r = 0; rc == 0 && r < DISCOVERY_REASONS; r++)
 		rc = strbuf_appendf(buf, len, used,
 		    "peerd_discovery_errors_total{reason=\"%s\"} %lu\n",
@@ -1375,63 +1540,42 @@ int discovery_bundle(const struct discovery *d, const char *self_doc,
 int discovery_offer(struct discovery *d, unsigned ordinal, const char *doc,
     size_t len, const char *from_ip)
 {
-	struct peerdoc_expect ex = {
-	    .ordinal = (int)ordinal,
-	    .prefix = d->prefix,
-	    .secret = d->secret,
-	    .secretlen = d->secretlen,
-	};
-	char line[PEERDOC_MAX + 1], msg[256];
-	struct peerdoc parsed;
+	char line[PEERDOC_MAX + 1];
 	struct dpeer *t;
 
 	if (!d->started || d->cancelled || ordinal >= d->n ||
 	    ordinal == d->self)
 		return -EPERM;
-	/*
-	 * Without relay the trust is a direct fetch's: a document is node
-	 * i's if it comes from where the name <prefix>i leads. So a pushed one
-	 * counts only from the address that name resolved to at our last
-	 * attempt; else the asker is polled back as usual.
-	 */
-	t = &d->peers[ordinal];
-	if (!d->relay && (from_ip == NULL || from_ip[0] == '\0' ||
-	    (strcmp(from_ip, t->ip_seen[0]) != 0 &&
-		strcmp(from_ip, t->ip_seen[1]) != 0)))
-		return -EACCES;
 	if (len == 0 || len >= PEERDOC_MAX)
 		return -EPROTO;
+	t = &d->peers[ordinal];
 	memcpy(line, doc, len);
 	line[len++] = '\n';
-	if (t->found && t->linelen == len && memcmp(t->line, line, len) == 0)
-		return 0;
-	if (peerdoc_parse(line, len, &ex, &parsed, msg, sizeof(msg)) < 0) {
-		d_note(t, DISCOVERY_INVALID, msg);
-		return -EPROTO;
-	}
-	if (t->found) {
-		snprintf(msg, sizeof(msg), "%s sent its own document (node_id "
-		    "%.16s...), not the one in use (from %s%d)", t->name,
-		    parsed.node_id, d->prefix, t->via);
-		d_conflict(t, msg);
-		return 0;
-	}
-	d_accept(t, line, len, &parsed, ordinal);
-	if (!t->found)
-		return -ENOMEM;
 	/*
-	 * The callbacks (and, once all are known, the configs being written)
-	 * run from the loop, after the asker has its answer.
+	 * Without relay the trust is a direct fetch's: a document is node
+	 * i's if it comes from where the name <prefix>i leads. A pushed one
+	 * counts from the address that name led to at our latest lookup;
+	 * from any other, the name is looked up again first (unless a poll
+	 * of it is on the wire: its answer brings the document).
 	 */
-	if (d->deliver_timer == 0) {
-		long id = evloop_timer(d->loop, evloop_now(), d_on_deliver_timer,
-		    d);
-
-		if (id < 0) {
-			d_deliver(d);
-			return 0;
+	if (!d->relay && !d_from_peer(t, from_ip)) {
+		if (t->resolving)
+			return -EINPROGRESS;
+		if (from_ip == NULL || from_ip[0] == '\0' || t->found ||
+		    t->in_flight || strlen(from_ip) >= sizeof(t->offer_ip))
+			return -EACCES;
+		t->offer = malloc(len);
+		if (t->offer == NULL)
+			return -ENOMEM;
+		memcpy(t->offer, line, len);
+		t->offerlen = len;
+		memcpy(t->offer_ip, from_ip, strlen(from_ip) + 1);
+		if (d_resolve(t) < 0) {
+			free(t->offer);
+			t->offer = NULL;
+			return -EACCES;
 		}
-		d->deliver_timer = id;
+		return -EINPROGRESS;
 	}
-	return 0;
+	return d_offer_take(t, line, len);
 }

@@ -66,6 +66,8 @@ struct discovery_config {
 	unsigned backoff_min_ms;  /* 0 = default 50 */
 	unsigned backoff_max_ms;  /* 0 = default 1000 */
 	unsigned timeout_ms;      /* per request, 0 = default 2000 */
+	/* requests in flight at once, 1..32; 0 = default (32, relay 4) */
+	unsigned max_inflight;
 	discovery_error_cb *on_error; /* optional */
 	/*
 	 * Optional, NULL-terminated, for tests: libcurl CONNECT_TO entries
@@ -152,12 +154,17 @@ int discovery_bundle(const struct discovery *d, const char *self_doc,
  * Peer `ordinal` sent its own document with its request (header
  * X-Peerd-Doc: the /env.json bytes without the newline) from address
  * from_ip. Accepted if fully valid for that ordinal and, without relay, if
- * from_ip is the address the peer's name resolved to at our last attempt to
- * poll it (the trust of a direct fetch: the document comes from where the
- * name leads). Its found callback runs from the loop just after (not
- * inside the caller's HTTP handler); it saves polling the peer back. 0 (accepted or already known), -EPROTO (invalid, reported once
- * through on_error), -EACCES (not from the peer's address: poll it
- * instead), -EPERM (not started, self or out of range), -ENOMEM.
+ * from_ip is the address the peer's name resolved to at our latest lookup
+ * of it (the trust of a direct fetch: the document comes from where the
+ * name leads). From another address (or before any lookup of the
+ * name), the name is looked up first, without connecting, and the
+ * document taken if from_ip is where it leads; else the peer is polled
+ * at once. Its found callback runs from the loop just after (not inside
+ * the caller's HTTP handler); it saves polling the peer back. 0 (accepted
+ * or already known), -EINPROGRESS (looking the name up), -EPROTO
+ * (invalid, reported once through on_error), -EACCES (a poll of it is in
+ * flight, or no from_ip: poll it instead), -EPERM (not started, self or
+ * out of range), -ENOMEM.
  */
 int discovery_offer(struct discovery *d, unsigned ordinal, const char *doc,
     size_t len, const char *from_ip);

@@ -361,10 +361,10 @@ qp_wait() {
 # on PRIVACY and is checked apart).
 QP_SHARED_FILES=(dd/static-nodes.json dd/permissioned-nodes.json genesis.json)
 
-# qp_written I: node I has written every shared file.
+# qp_written I: node I has written every shared file. No subshell: the
+# benchmark's wait loop runs this for every node and must not fork.
 qp_written() {
-	local f d
-	d=$(qp_dir "$1")
+	local f d=$QP_STATE/$QP_PREFIX$1
 	for f in "${QP_SHARED_FILES[@]}"; do
 		[ -s "$d/$f" ] || return 1
 	done

@@ -320,6 +320,7 @@ static void discovery_make(struct world *w, unsigned n, unsigned self,
 			cfg.backoff_max_ms = extra->backoff_max_ms;
 		if (extra->timeout_ms)
 			cfg.timeout_ms = extra->timeout_ms;
+		cfg.max_inflight = extra->max_inflight;
 	}
 	w->d = discovery_new(w->loop, &cfg, on_found, on_done, w);
 	assert_non_null(w->d);
@@ -394,9 +395,11 @@ static unsigned long metric(struct discovery *d, const char *name)
 	size_t used = 0;
 
 	assert_int_equal(discovery_metrics(d, buf, sizeof(buf), &used), 0);
-	p = strstr(buf, name);
+	/* The sample line: the name at a line's start (not in # HELP). */
+	for (p = strstr(buf, name); p != NULL && p != buf && p[-1] != '\n';
+	     p = strstr(p + 1, name))
+		;
 	assert_non_null(p);
-	assert_true(p == buf || p[-1] == '\n');
 	p += strlen(name);
 	assert_true(*p == ' ');
 	return strtoul(p + 1, NULL, 10);
@@ -1119,36 +1122,67 @@ static void test_relay_needs_secret(void **state)
 	evloop_free(l);
 }
 
+/* Peer i's attempts so far, from /status. */
+static int attempts_of(struct world *w, unsigned i)
+{
+	cJSON *st = status_of(w);
+	int a = jint(status_peer(st, i), "attempts");
+
+	cJSON_Delete(st);
+	return a;
+}
+
+/* Runs the loop until peer i has been asked `want` times (or the ceiling). */
+static void run_until_attempts(struct world *w, unsigned i, int want)
+{
+	uint64_t end = evloop_now() + WAIT_MAX_MS;
+
+	while (attempts_of(w, i) < want && evloop_now() < end)
+		assert_int_equal(evloop_run_once(w->loop, 50), 0);
+	assert_int_equal(attempts_of(w, i), want);
+}
+
 /*
  * Without relay a pushed document counts only from the address its node's
- * name led to when we last polled it: peer 1 was polled (refused) at
- * 127.0.0.1, so its push from there is taken; peer 2's from elsewhere, or
- * from a peer never polled, is not (it is polled back instead).
+ * name leads to. Peer 1 was polled (refused) at 127.0.0.1, so its push
+ * from there is taken at once. A push from elsewhere has the name looked
+ * up first; quorum-2 leads to 127.0.0.1, not 10.9.9.9, so peer 2 is polled
+ * back at once (its 60 s backoff dropped) and not taken. Quorum-3 is never
+ * mapped: its name does not resolve, so its push is not taken either.
  */
 static void test_direct_push_needs_the_peers_address(void **state)
 {
 	struct world *w = world_new();
-	char doc1[PEERDOC_MAX], doc2[PEERDOC_MAX];
+	struct discovery_config extra = {
+	    .backoff_min_ms = 60000, .backoff_max_ms = 60000};
+	char doc1[PEERDOC_MAX], doc2[PEERDOC_MAX], doc3[PEERDOC_MAX];
 
 	(void)state;
 	map_peer(w, 1, free_port());
 	map_peer(w, 2, free_port());
-	discovery_make(w, 4, 0, NULL);
+	discovery_make(w, 4, 0, &extra);
 	make_doc(1, NULL, 0, doc1, sizeof(doc1));
 	make_doc(2, NULL, 0, doc2, sizeof(doc2));
+	make_doc(3, NULL, 0, doc3, sizeof(doc3));
 	assert_int_equal(discovery_start(w->d), 0);
-	/* Not polled to the end yet: no address known for anyone. */
+	/* A poll of it is on the wire: its answer would bring the document. */
 	assert_int_equal(discovery_offer(w->d, 1, doc1, strlen(doc1) - 1,
 			     "127.0.0.1"),
 	    -EACCES);
 	run_until(w, &w->errors[1][DISCOVERY_REFUSED], 1);
 	run_until(w, &w->errors[2][DISCOVERY_REFUSED], 1);
-	assert_int_equal(discovery_offer(w->d, 2, doc2, strlen(doc2) - 1,
-			     "10.9.9.9"),
-	    -EACCES);
+	run_until(w, &w->errors[3][DISCOVERY_DNS], 1);
+	/* All three wait out a 60 s backoff now. */
 	assert_int_equal(discovery_offer(w->d, 2, doc2, strlen(doc2) - 1,
 			     NULL),
 	    -EACCES);
+	assert_int_equal(discovery_offer(w->d, 2, doc2, strlen(doc2) - 1,
+			     "10.9.9.9"),
+	    -EINPROGRESS);
+	assert_int_equal(discovery_offer(w->d, 2, doc2, strlen(doc2) - 1,
+			     "10.9.9.9"),
+	    -EINPROGRESS);
+	run_until_attempts(w, 2, 2);
 	assert_int_equal(w->found[2], 0);
 	/* Valid, but node 2's document pushed as node 1's: refused. */
 	assert_int_equal(discovery_offer(w->d, 1, doc2, strlen(doc2) - 1,
@@ -1158,10 +1192,56 @@ static void test_direct_push_needs_the_peers_address(void **state)
 			     "127.0.0.1"),
 	    0);
 	run_until(w, &w->found[1], 1);
-	/* Quorum-3 was never mapped: its name does not resolve here. */
-	assert_int_equal(discovery_offer(w->d, 3, doc1, strlen(doc1) - 1,
+	assert_int_equal(attempts_of(w, 1), 1);
+	assert_int_equal(discovery_offer(w->d, 3, doc3, strlen(doc3) - 1,
 			     "127.0.0.1"),
-	    -EACCES);
+	    -EINPROGRESS);
+	run_until_attempts(w, 3, 2);
+	assert_int_equal(w->found[3], 0);
+	assert_int_equal(w->found[2], 0);
+	assert_int_equal(metric(w->d, "peerd_discovery_pushed_total"), 1);
+	world_free(w);
+}
+
+/*
+ * What the lookup is for: a node that pushed its document before we asked
+ * it is never asked. One request slot, held by a peer that never answers
+ * (peer 1); peers 2 and 3 wait in the queue. Peer 3 pushes from where its
+ * name leads and is found with no request to it; peer 2 does not and is
+ * asked once the slot is free.
+ */
+static void test_direct_push_spares_the_request(void **state)
+{
+	struct world *w = world_new();
+	struct discovery_config extra = {.max_inflight = 1, .timeout_ms = 300};
+	char doc3[PEERDOC_MAX];
+	cJSON *st, *p;
+
+	(void)state;
+	map_peer(w, 1, mute_listener(w));
+	fake_start(w, 2, SERVE_VALID, 0, false);
+	map_peer(w, 2, http_server_port(w->fakes[2].srv));
+	fake_start(w, 3, SERVE_VALID, 0, false);
+	map_peer(w, 3, http_server_port(w->fakes[3].srv));
+	discovery_make(w, 4, 0, &extra);
+	make_doc(3, NULL, 0, doc3, sizeof(doc3));
+	assert_int_equal(discovery_start(w->d), 0);
+	assert_int_equal(discovery_offer(w->d, 3, doc3, strlen(doc3) - 1,
+			     "127.0.0.1"),
+	    -EINPROGRESS);
+	run_until(w, &w->found[3], 1);
+	assert_string_equal(w->found_name[3], "quorum-3");
+	st = status_of(w);
+	p = status_peer(st, 3);
+	assert_string_equal(jstr(p, "state"), "found");
+	assert_int_equal(jint(p, "attempts"), 0);
+	assert_int_equal(jint(p, "via"), 3);
+	cJSON_Delete(st);
+	assert_int_equal(metric(w->d, "peerd_discovery_pushed_total"), 1);
+	run_until(w, &w->found[2], 1);
+	assert_int_equal(w->fakes[2].requests, 1);
+	assert_int_equal(w->fakes[3].requests, 0);
+	assert_int_equal(w->found[3], 1);
 	world_free(w);
 }
 
@@ -1187,6 +1267,7 @@ int main(void)
 	    cmocka_unit_test(test_relay_offer_and_conflict),
 	    cmocka_unit_test(test_relay_needs_secret),
 	    cmocka_unit_test(test_direct_push_needs_the_peers_address),
+	    cmocka_unit_test(test_direct_push_spares_the_request),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
