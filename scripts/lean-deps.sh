@@ -37,6 +37,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 prefix=${1:-$root/build-deps/lean}
+# configure wants an absolute prefix; a relative one means from here.
+case "$prefix" in /*) ;; *) prefix=$PWD/$prefix ;; esac
 jobs=$(nproc 2>/dev/null || echo 2)
 
 # What each library is built without: the daemon uses none of it.

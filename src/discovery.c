@@ -1561,8 +1561,10 @@ int discovery_offer(struct discovery *d, unsigned ordinal, const char *doc,
 	if (!d->relay && !d_from_peer(t, from_ip)) {
 		if (t->resolving)
 			return -EINPROGRESS;
+		/* At most 32 lookups at once: each holds a handle (74 KB). */
 		if (from_ip == NULL || from_ip[0] == '\0' || t->found ||
-		    t->in_flight || strlen(from_ip) >= sizeof(t->offer_ip))
+		    t->in_flight || strlen(from_ip) >= sizeof(t->offer_ip) ||
+		    d->nresolving >= DISCOVERY_MAX_INFLIGHT)
 			return -EACCES;
 		t->offer = malloc(len);
 		if (t->offer == NULL)

@@ -202,13 +202,55 @@ snapshot() {
 	done)
 }
 
+# metric_sum N NAME: NAME's samples (every label set) summed over every
+# node's /metrics; fails if a node has none.
+metric_sum() {
+	local n=$1 i t=0 v
+	for ((i = 0; i < n; i++)); do
+		v=$(qp_curl "$i" /metrics | awk -v m="$2" '
+			$1 == m || index($1, m "{") == 1 { t += $2; seen = 1 }
+			END { if (seen) print t }')
+		[ -n "$v" ] || return 1
+		t=$((t + v))
+	done
+	echo "$t"
+}
+
+# pushes N: N nodes started together without a secret need far fewer than
+# N*(N-1) answered requests: a node whose document came with a peer's
+# request (from where the peer's name leads) does not ask that peer.
+# Failed attempts (refused while a peer still makes its identity) are not
+# counted. Bounds are loose (a quarter of the documents pushed, a quarter
+# of the requests spared): the split depends on timing, but asking every
+# peer back gives 0 pushed and N*(N-1) answered requests.
+pushes() {
+	local n=$1 a e p
+	a=$(metric_sum "$n" peerd_discovery_attempts_total) &&
+		e=$(metric_sum "$n" peerd_discovery_errors_total) &&
+		p=$(metric_sum "$n" peerd_discovery_pushed_total) ||
+		die "a node's /metrics lacks a discovery counter"
+	[ "$p" -ge $((n * (n - 1) / 4)) ] ||
+		die "$n nodes took only $p documents from pushes (want >= $((n * (n - 1) / 4)))"
+	[ $((a - e)) -le $((n * (n - 1) * 3 / 4)) ] ||
+		die "$n nodes had $((a - e)) requests answered (want <= $((n * (n - 1) * 3 / 4)); every pair asking both ways: $((n * (n - 1))))"
+	note "$((a - e)) requests answered ($e failed), $p documents taken from pushes, for $((n * (n - 1))) documents"
+}
+
 # --- cases ------------------------------------------------------------------
+# basic N [VAR=value...]: N nodes converge; GATE=1 starts them all at the
+# same instant (each waits at a barrier until all are up).
 basic() {
 	local n=$1 i extra=()
 	shift
 	extra=("$@")
 	net "$n"
+	[ "${GATE:-0}" = 1 ] && { qp_gate_open || die "cannot make the start gate"; }
 	for ((i = 0; i < n; i++)); do start "$i" "$n" "${extra[@]}"; done
+	if [ "${GATE:-0}" = 1 ]; then
+		qp_gate_wait "$n" || die "not every node reached the start gate"
+		qp_gate_go
+		note "$n nodes started at once"
+	fi
 	converge "$n"
 	note "converged"
 	same_files "$n"
@@ -237,7 +279,10 @@ case_n5() {
 	note "tessera-config.json on every node"
 }
 
-case_n64() { basic 64; }
+case_n64() {
+	GATE=1 basic 64
+	pushes 64
+}
 
 case_late() {
 	local n=5 i t0
