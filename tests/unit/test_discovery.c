@@ -602,6 +602,52 @@ static void test_reused_handles_keep_peers_apart(void **state)
 	world_free(w);
 }
 
+/* TCP sockets to or from 127.0.0.1:port in TIME_WAIT (/proc/net/tcp). */
+static unsigned time_waits(uint16_t port)
+{
+	FILE *f = fopen("/proc/net/tcp", "r");
+	char line[512], local[64], remote[64];
+	unsigned st, n = 0, lport, rport;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, " %*u: %63s %63s %x", local, remote, &st) != 3)
+			continue;
+		if (sscanf(local, "%*8s:%x", &lport) != 1 ||
+		    sscanf(remote, "%*8s:%x", &rport) != 1)
+			continue;
+		if (st == 0x06 && (lport == port || rport == port))
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * A request's connection ends with a reset once its answer is read: a
+ * node making hundreds of one-answer requests leaves no TIME_WAIT behind
+ * (with a FIN exchange, the closing side's socket waits a minute).
+ */
+static void test_requests_leave_no_time_wait(void **state)
+{
+	struct world *w = world_new();
+	uint16_t port;
+
+	(void)state;
+	fake_start(w, 1, SERVE_VALID, 0, false);
+	port = http_server_port(w->fakes[1].srv);
+	map_peer(w, 1, port);
+	discovery_make(w, 2, 0, NULL);
+	assert_int_equal(time_waits(port), 0);
+	assert_int_equal(discovery_start(w->d), 0);
+	run_until(w, &w->done, 1);
+	/* Let the server see the close too. */
+	run_for(w, 100);
+	assert_int_equal(w->fakes[1].requests, 1);
+	assert_int_equal(time_waits(port), 0);
+	world_free(w);
+}
+
 /*
  * The backoff is a minute: only the hello can explain a second request
  * within the test's ceiling.
@@ -1251,6 +1297,7 @@ int main(void)
 	    cmocka_unit_test(test_finds_every_peer_once),
 	    cmocka_unit_test(test_silent_peer_blocks_done),
 	    cmocka_unit_test(test_hello_polls_now),
+	    cmocka_unit_test(test_requests_leave_no_time_wait),
 	    cmocka_unit_test(test_oversized_answer_is_toobig),
 	    cmocka_unit_test(test_unsized_oversized_answer_is_toobig),
 	    cmocka_unit_test(test_cancel_inside_found),
