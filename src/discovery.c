@@ -751,6 +751,17 @@ static int d_line_bad(struct dpeer *p, const char *fmt, ...)
 	return -1;
 }
 
+/* What a document for `ordinal` must match (-1: any ordinal, relayed). */
+static struct peerdoc_expect d_expect(const struct discovery *d, int ordinal)
+{
+	return (struct peerdoc_expect){
+	    .ordinal = ordinal,
+	    .prefix = d->prefix,
+	    .secret = d->secret,
+	    .secretlen = d->secretlen,
+	};
+}
+
 /*
  * One line of p's bundle. Every document in it must be fully valid (MAC
  * under the cluster secret included: that is what makes a relayed document
@@ -760,12 +771,7 @@ static int d_line_bad(struct dpeer *p, const char *fmt, ...)
 static int d_take_line(struct dpeer *p, const char *line, size_t len)
 {
 	struct discovery *d = p->d;
-	struct peerdoc_expect ex = {
-	    .ordinal = -1,
-	    .prefix = d->prefix,
-	    .secret = d->secret,
-	    .secretlen = d->secretlen,
-	};
+	struct peerdoc_expect ex = d_expect(d, -1);
 	struct peerdoc doc;
 	struct dpeer *t;
 	char msg[400];
@@ -833,12 +839,7 @@ static void d_deliver(struct discovery *d);
 static int d_offer_take(struct dpeer *t, const char *line, size_t len)
 {
 	struct discovery *d = t->d;
-	struct peerdoc_expect ex = {
-	    .ordinal = (int)t->ordinal,
-	    .prefix = d->prefix,
-	    .secret = d->secret,
-	    .secretlen = d->secretlen,
-	};
+	struct peerdoc_expect ex = d_expect(d, (int)t->ordinal);
 	struct peerdoc parsed;
 	char msg[256];
 	long id;
@@ -939,12 +940,7 @@ static void d_resolved(struct dpeer *p)
 static void d_finish(struct dpeer *p, CURLcode rc)
 {
 	struct discovery *d = p->d;
-	struct peerdoc_expect ex = {
-	    .ordinal = (int)p->ordinal,
-	    .prefix = d->prefix,
-	    .secret = d->secret,
-	    .secretlen = d->secretlen,
-	};
+	struct peerdoc_expect ex = d_expect(d, (int)p->ordinal);
 	struct peerdoc doc;
 	enum discovery_reason r;
 	char msg[256];
