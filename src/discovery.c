@@ -30,10 +30,12 @@
 #define DISCOVERY_HOST_MAX 254 /* a DNS name fits in 253 */
 
 /*
- * Requests (and so name lookups) in flight at once. The rest wait in our own
- * queue, not libcurl's: a transfer's timeout runs from the moment it is
- * added to the multi handle, so one queued there can time out before it has
- * even connected (at N=200 most attempts did, and every retry added load).
+ * The most requests in flight at once (a late relay node's announcements;
+ * also the cap on name lookups and on idle pooled handles). The rest wait
+ * in our own queue, not libcurl's: a transfer's timeout runs from the
+ * moment it is added to the multi handle, so one queued there can time out
+ * before it has even connected (at N=200 most attempts did, and every
+ * retry added load).
  */
 #define DISCOVERY_MAX_INFLIGHT 32
 /*
@@ -903,8 +905,6 @@ static int d_resolve(struct dpeer *p)
 	    (unsigned)d->port);
 	p->resolving = true;
 	p->ip_seen[0][0] = p->ip_seen[1][0] = '\0';
-	p->errbuf[0] = '\0';
-	p->bad = false;
 	if (rc < 0 || (size_t)rc >= d->urlcap ||
 	    curl_easy_setopt(p->easy, CURLOPT_URL, d->url) != CURLE_OK ||
 	    curl_multi_add_handle(d->multi, p->easy) != CURLM_OK) {
@@ -932,7 +932,7 @@ static void d_resolved(struct dpeer *p)
 	if (line != NULL && !p->found && d_from_peer(p, p->offer_ip))
 		(void)d_offer_take(p, line, len);
 	free(line);
-	/* Not from where its name leads (or it does not resolve): poll it. */
+	/* Unless taken (from elsewhere, or no answer for the name): poll it. */
 	d_poll_now(p);
 }
 

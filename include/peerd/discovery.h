@@ -66,7 +66,7 @@ struct discovery_config {
 	unsigned backoff_min_ms;  /* 0 = default 50 */
 	unsigned backoff_max_ms;  /* 0 = default 1000 */
 	unsigned timeout_ms;      /* per request, 0 = default 2000 */
-	/* requests in flight at once, 1..32; 0 = default (32, relay 4) */
+	/* requests in flight at once, 1..32; 0 = default (8, relay 4) */
 	unsigned max_inflight;
 	discovery_error_cb *on_error; /* optional */
 	/*
