@@ -158,22 +158,52 @@ static void url_slash(const char *url, char *out, size_t outlen)
 	snprintf(out, outlen, "%.*s/", (int)l, url);
 }
 
+int render_enode(const struct settings *s, const struct peerdoc *d,
+    char *out, size_t outlen)
+{
+	char addr[300];
+	int w;
+
+	addr_of(s, d, addr, sizeof(addr));
+	if (s->consensus == CONSENSUS_RAFT)
+		w = snprintf(out, outlen, "enode://%s@%s:%u?discport=0"
+		    "&raftport=%u", d->node_id, addr, (unsigned)d->p2p_port,
+		    (unsigned)d->raft_port);
+	else
+		w = snprintf(out, outlen, "enode://%s@%s:%u?discport=0",
+		    d->node_id, addr, (unsigned)d->p2p_port);
+	return w < 0 || (size_t)w >= outlen ? -ENOBUFS : 0;
+}
+
+static void node_list_urls(struct out *o, const char *const *url, size_t n)
+{
+	out_printf(o, "[\n");
+	for (size_t i = 0; i < n; i++)
+		out_printf(o, "  \"%s\"%s\n", url[i], i + 1 < n ? "," : "");
+	out_printf(o, "]\n");
+}
+
 static void node_list(struct out *o, const struct settings *s,
     const struct peerdoc *const *peer, size_t n)
 {
-	out_printf(o, "[\n");
-	for (size_t i = 0; i < n; i++) {
-		char addr[300];
+	char (*url)[400] = calloc(n > 0 ? n : 1, sizeof(*url));
+	const char **p = calloc(n > 0 ? n : 1, sizeof(*p));
 
-		addr_of(s, peer[i], addr, sizeof(addr));
-		out_printf(o, "  \"enode://%s@%s:%u?discport=0",
-		    peer[i]->node_id, addr, (unsigned)peer[i]->p2p_port);
-		if (s->consensus == CONSENSUS_RAFT)
-			out_printf(o, "&raftport=%u",
-			    (unsigned)peer[i]->raft_port);
-		out_printf(o, "\"%s\n", i + 1 < n ? "," : "");
+	if (url == NULL || p == NULL) {
+		o->err = -ENOMEM;
+		goto out;
 	}
-	out_printf(o, "]\n");
+	for (size_t i = 0; i < n; i++) {
+		if (render_enode(s, peer[i], url[i], sizeof(url[i])) < 0) {
+			o->err = -ENOBUFS;
+			goto out;
+		}
+		p[i] = url[i];
+	}
+	node_list_urls(o, p, n);
+out:
+	free(url);
+	free(p);
 }
 
 static int cmp_addr(const void *a, const void *b)
@@ -577,6 +607,46 @@ out:
 	free(sorted);
 	if (ret < 0)
 		render_set_free(out);
+	return ret;
+}
+
+/* An enode URL of the node lists: quoted into JSON as it is. */
+static bool enode_plain(const char *u)
+{
+	if (strncmp(u, "enode://", 8) != 0 || strlen(u) >= 400)
+		return false;
+	for (; *u != '\0'; u++)
+		if (*u == '"' || *u == '\\' || (unsigned char)*u < 0x20 ||
+		    (unsigned char)*u >= 0x7f)
+			return false;
+	return true;
+}
+
+int render_node_lists(const struct settings *s, const char *const *enodes,
+    size_t n, struct render_set *out, char *err, size_t errlen)
+{
+	struct out o = {NULL, 0, 0, 0};
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		if (!enode_plain(enodes[i])) {
+			strbuf_seterr(err, errlen, "render: member %zu: not an "
+			    "enode URL", i);
+			return -EINVAL;
+		}
+	}
+	node_list_urls(&o, enodes, n);
+	ret = add(out, "dd/static-nodes.json", &o, 0644);
+	if (ret == 0 && s->permissioned) {
+		node_list_urls(&o, enodes, n);
+		ret = add(out, "dd/permissioned-nodes.json", &o, 0644);
+	}
+	if (ret < 0) {
+		strbuf_seterr(err, errlen, "render: %s", strerror(-ret));
+		render_set_free(out);
+	}
+	free(o.p);
 	return ret;
 }
 

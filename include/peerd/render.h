@@ -38,6 +38,22 @@ int render_all(const struct settings *s, const struct peerdoc *peers,
     size_t n, size_t self, struct render_set *out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/*
+ * One entry of static-nodes.json / permissioned-nodes.json for d, as
+ * render_all writes it: enode://<id>@<host>:<p2p>?discport=0[&raftport=R]
+ * (host per ADDRESS_MODE, [ip] for IPv6; raftport for raft). 0 or -ENOBUFS.
+ */
+int render_enode(const struct settings *s, const struct peerdoc *d,
+    char *out, size_t outlen) __attribute__((warn_unused_result));
+/*
+ * static-nodes.json and (PERMISSIONED=yes) permissioned-nodes.json from
+ * the given entries, in that order, byte for byte as render_all lays them
+ * out: a formed node renders them from its network record (netrecord.h).
+ * Every entry must be an enode URL needing no JSON escape. 0 or -EINVAL.
+ */
+int render_node_lists(const struct settings *s, const char *const *enodes,
+    size_t n, struct render_set *out, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 /* Finds a file of the set by its relative path; NULL if absent. */
 const struct render_file *render_find(const struct render_set *set,
     const char *path);
