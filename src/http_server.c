@@ -16,9 +16,18 @@
 
 #include <microhttpd.h>
 
+#ifdef PEERD_TESTING
+#define TESTABLE
+#else
+#define TESTABLE static
+#endif
+
 #define HTTP_DEFAULT_MAX_CONN 256
+#define HTTP_DEFAULT_PER_ADDRESS 16
 #define HTTP_DEFAULT_TIMEOUT_S 10
 #define HTTP_DEFAULT_CONN_MEMORY (32 * 1024)
+/* Idle timeout once 3/4 of the connections are open ("under pressure"). */
+#define HTTP_PRESSURE_TIMEOUT_S 2
 #define HTTP_MAX_PATHS 32
 /* Distinct status codes counted per path; more fold into the last slot. */
 #define HTTP_CODE_SLOTS 8
@@ -26,6 +35,33 @@
 struct http_count {
 	int code;
 	unsigned long n;
+};
+
+/* What the accept policy decides for a new connection. */
+enum http_verdict {
+	HTTP_ACCEPT,
+	HTTP_REFUSE_PER_ADDRESS,
+	HTTP_REFUSE_BUSY,
+	HTTP_VERDICTS
+};
+
+static const char *const refuse_reasons[HTTP_VERDICTS] = {
+    [HTTP_REFUSE_PER_ADDRESS] = "per_address",
+    [HTTP_REFUSE_BUSY] = "busy",
+};
+
+/* A client address (IPv4 as ::ffff:a.b.c.d) and its open connections. */
+struct http_addr {
+	uint8_t key[16];
+	unsigned open;
+};
+
+/* One open connection (MHD's socket_context), or a free slot. */
+struct http_conn {
+	struct MHD_Connection *mhd; /* NULL = free */
+	struct http_conn *next_free;
+	uint8_t key[16];
+	bool short_timeout;
 };
 
 struct http_server {
@@ -40,6 +76,20 @@ struct http_server {
 	/* counts[npaths] is path="other" (unknown paths). */
 	struct http_count counts[HTTP_MAX_PATHS + 1][HTTP_CODE_SLOTS];
 	uint16_t port;
+
+	unsigned max_conn;    /* libmicrohttpd's limit too */
+	unsigned per_address;
+	unsigned timeout_s;
+	unsigned pressure_at; /* open connections that mean pressure */
+	unsigned open;        /* connections libmicrohttpd holds */
+	bool pressure;
+	/* Both arrays have max_conn entries: there are never more open
+	 * connections, nor addresses holding one. */
+	struct http_conn *conns;
+	struct http_conn *free_conns;
+	struct http_addr *addrs;
+	size_t naddrs;
+	unsigned long refused[HTTP_VERDICTS];
 };
 
 static const char text_plain[] = "text/plain; charset=utf-8";
@@ -175,6 +225,195 @@ static void http_peer_ip(struct MHD_Connection *conn, char out[46])
 		else
 			(void)inet_ntop(AF_INET6, &s6->sin6_addr, out, 46);
 	}
+}
+
+TESTABLE void http_addr_key(const struct sockaddr *sa, socklen_t len,
+    uint8_t key[static 16]);
+TESTABLE bool http_key_is_loopback(const uint8_t key[static 16]);
+TESTABLE int http_admit(unsigned max_conn, unsigned per_address,
+    unsigned open, unsigned addr_open, bool loopback);
+
+/*
+ * The client's address as the 16 bytes of an IPv6 address, IPv4 as
+ * ::ffff:a.b.c.d: an IPv4 client counts the same whether it reached an
+ * IPv4 or a dual-stack socket. Anything else is all zeros ("::").
+ */
+TESTABLE void http_addr_key(const struct sockaddr *sa, socklen_t len,
+    uint8_t key[static 16])
+{
+	memset(key, 0, 16);
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *sin = (const void *)sa;
+
+		key[10] = 0xff;
+		key[11] = 0xff;
+		memcpy(key + 12, &sin->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6 &&
+	    len >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		memcpy(key, &s6->sin6_addr, 16);
+	}
+}
+
+/* 127.0.0.0/8 or ::1: where local health checks come from. */
+TESTABLE bool http_key_is_loopback(const uint8_t key[static 16])
+{
+	static const uint8_t v4mapped[12] = {[10] = 0xff, [11] = 0xff};
+	static const uint8_t one[16] = {[15] = 1};
+
+	if (memcmp(key, v4mapped, 12) == 0)
+		return key[12] == 127;
+	return memcmp(key, one, 16) == 0;
+}
+
+/*
+ * Whether a new connection may stay, given the connections open in all
+ * (open) and from its address (addr_open). The last sixteenth of max_conn
+ * is kept for loopback clients, so that a flood from many addresses still
+ * leaves room for the local health probe.
+ */
+TESTABLE int http_admit(unsigned max_conn, unsigned per_address,
+    unsigned open, unsigned addr_open, bool loopback)
+{
+	unsigned reserve = loopback ? 0 : max_conn / 16;
+
+	if (addr_open >= per_address)
+		return HTTP_REFUSE_PER_ADDRESS;
+	if (open >= max_conn || max_conn - open <= reserve)
+		return HTTP_REFUSE_BUSY;
+	return HTTP_ACCEPT;
+}
+
+static struct http_addr *http_addr_find(struct http_server *srv,
+    const uint8_t key[static 16])
+{
+	size_t i;
+
+	for (i = 0; i < srv->naddrs; i++) {
+		if (memcmp(srv->addrs[i].key, key, 16) == 0)
+			return &srv->addrs[i];
+	}
+	return NULL;
+}
+
+/*
+ * libmicrohttpd calls this for every accepted socket before it makes a
+ * connection of it; a refused socket is closed at once. It is called just
+ * before MHD_CONNECTION_NOTIFY_STARTED for the same socket, with no other
+ * connection in between, so counting there keeps the table exact.
+ */
+static enum MHD_Result http_accept_policy(void *cls,
+    const struct sockaddr *sa, socklen_t len)
+{
+	struct http_server *srv = cls;
+	const struct http_addr *a;
+	uint8_t key[16];
+	int v;
+
+	http_addr_key(sa, len, key);
+	a = http_addr_find(srv, key);
+	v = http_admit(srv->max_conn, srv->per_address, srv->open,
+	    a != NULL ? a->open : 0, http_key_is_loopback(key));
+	if (v == HTTP_ACCEPT)
+		return MHD_YES;
+	srv->refused[v]++;
+	return MHD_NO;
+}
+
+/*
+ * Only called from MHD_CONNECTION_NOTIFY_STARTED, i.e. from libmicrohttpd's
+ * accept step: every connection we hold is then still in its timeout lists
+ * (it takes one out only later in an MHD_run(), which then also reports it
+ * closed), as MHD_set_connection_option() needs.
+ */
+static void http_shorten(struct http_conn *c)
+{
+	if (c->short_timeout)
+		return;
+	c->short_timeout = true;
+	(void)MHD_set_connection_option(c->mhd, MHD_CONNECTION_OPTION_TIMEOUT,
+	    (unsigned)HTTP_PRESSURE_TIMEOUT_S);
+}
+
+static void http_conn_started(struct http_server *srv,
+    struct MHD_Connection *conn, void **ctx)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct http_conn *c = srv->free_conns;
+	struct http_addr *a;
+	size_t i;
+
+	/* No slot cannot happen (libmicrohttpd keeps to max_conn); the
+	 * connection then just goes uncounted. */
+	if (c == NULL)
+		return;
+	srv->free_conns = c->next_free;
+	c->next_free = NULL;
+	c->mhd = conn;
+	c->short_timeout = false;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	/* libmicrohttpd keeps the whole address accept() gave. */
+	http_addr_key(ci != NULL ? ci->client_addr : NULL,
+	    sizeof(struct sockaddr_in6), c->key);
+	a = http_addr_find(srv, c->key);
+	if (a == NULL && srv->naddrs < srv->max_conn) {
+		a = &srv->addrs[srv->naddrs++];
+		memcpy(a->key, c->key, 16);
+		a->open = 0;
+	}
+	if (a != NULL)
+		a->open++;
+	srv->open++;
+	*ctx = c;
+
+	/*
+	 * Under pressure a connection that has said nothing for a while is
+	 * more likely a slow client or an attack than a peer: every open
+	 * connection gets the short idle timeout, so that slots come free
+	 * for the probes within seconds. It is not lengthened again.
+	 */
+	if (srv->open < srv->pressure_at ||
+	    srv->timeout_s <= HTTP_PRESSURE_TIMEOUT_S)
+		return;
+	if (!srv->pressure) {
+		srv->pressure = true;
+		for (i = 0; i < srv->max_conn; i++) {
+			if (srv->conns[i].mhd != NULL)
+				http_shorten(&srv->conns[i]);
+		}
+	}
+	http_shorten(c);
+}
+
+static void http_conn_closed(struct http_server *srv, void **ctx)
+{
+	struct http_conn *c = *ctx;
+	struct http_addr *a;
+
+	if (c == NULL)
+		return;
+	*ctx = NULL;
+	a = http_addr_find(srv, c->key);
+	if (a != NULL && --a->open == 0)
+		*a = srv->addrs[--srv->naddrs];
+	srv->open--;
+	if (srv->open < srv->pressure_at)
+		srv->pressure = false;
+	c->mhd = NULL;
+	c->next_free = srv->free_conns;
+	srv->free_conns = c;
+}
+
+static void http_notify(void *cls, struct MHD_Connection *conn, void **ctx,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		http_conn_started(cls, conn, ctx);
+	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+		http_conn_closed(cls, ctx);
 }
 
 static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
@@ -313,18 +552,20 @@ static struct MHD_Daemon *http_start(struct http_server *srv,
     const struct http_server_config *cfg, unsigned flags,
     const struct sockaddr *sa)
 {
-	unsigned max_conn = cfg->max_connections ? cfg->max_connections
-						 : HTTP_DEFAULT_MAX_CONN;
-	unsigned timeout = cfg->timeout_s ? cfg->timeout_s
-					  : HTTP_DEFAULT_TIMEOUT_S;
 	size_t mem = cfg->conn_memory ? cfg->conn_memory
 				      : HTTP_DEFAULT_CONN_MEMORY;
 
-	/* No MHD_USE_ERROR_LOG: modules do not log (style rule 4). */
-	return MHD_start_daemon(flags | MHD_USE_EPOLL, cfg->port, NULL, NULL,
-	    http_access, srv, MHD_OPTION_CONNECTION_LIMIT, max_conn,
-	    MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+	/*
+	 * No MHD_USE_ERROR_LOG: modules do not log (style rule 4). Not
+	 * MHD_OPTION_PER_IP_CONNECTION_LIMIT: http_accept_policy() counts
+	 * per address itself, to count refusals and know loopback.
+	 */
+	return MHD_start_daemon(flags | MHD_USE_EPOLL, cfg->port,
+	    http_accept_policy, srv, http_access, srv,
+	    MHD_OPTION_CONNECTION_LIMIT, srv->max_conn,
+	    MHD_OPTION_CONNECTION_TIMEOUT, srv->timeout_s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_notify, srv,
 	    sa != NULL ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, sa,
 	    MHD_OPTION_END);
 }
@@ -402,6 +643,23 @@ struct http_server *http_server_new(struct evloop *l,
 		}
 		srv->npaths = i + 1;
 	}
+	srv->max_conn = cfg->max_connections ? cfg->max_connections
+					     : HTTP_DEFAULT_MAX_CONN;
+	srv->per_address = cfg->max_per_address ? cfg->max_per_address
+						: HTTP_DEFAULT_PER_ADDRESS;
+	srv->timeout_s = cfg->timeout_s ? cfg->timeout_s
+					: HTTP_DEFAULT_TIMEOUT_S;
+	srv->pressure_at = srv->max_conn - srv->max_conn / 4;
+	srv->conns = calloc(srv->max_conn, sizeof(*srv->conns));
+	srv->addrs = calloc(srv->max_conn, sizeof(*srv->addrs));
+	if (srv->conns == NULL || srv->addrs == NULL) {
+		err = ENOMEM;
+		goto fail;
+	}
+	for (i = srv->max_conn; i > 0; i--) {
+		srv->conns[i - 1].next_free = srv->free_conns;
+		srv->free_conns = &srv->conns[i - 1];
+	}
 
 	rc = http_listen(srv, cfg);
 	if (rc < 0) {
@@ -442,10 +700,13 @@ void http_server_free(struct http_server *srv)
 		evloop_timer_cancel(srv->loop, srv->timer);
 	if (srv->epfd >= 0)
 		evloop_unwatch(srv->loop, srv->epfd);
+	/* Reports every connection closed: before the tables go. */
 	if (srv->mhd != NULL)
 		MHD_stop_daemon(srv->mhd);
 	for (i = 0; i < srv->npaths; i++)
 		free(srv->paths[i]);
+	free(srv->conns);
+	free(srv->addrs);
 	free(srv);
 }
 
@@ -461,7 +722,7 @@ int http_server_metrics(const struct http_server *srv, char *buf, size_t len,
 	const struct http_count *cnt;
 	const char *path;
 	char code[16];
-	int rc;
+	int rc, v;
 
 	rc = strbuf_appendf(buf, len, used,
 	    "# HELP peerd_http_requests_total HTTP requests answered, by path "
@@ -483,6 +744,19 @@ int http_server_metrics(const struct http_server *srv, char *buf, size_t len,
 			    path, code, cnt->n);
 		}
 	}
+	if (rc == 0)
+		rc = strbuf_appendf(buf, len, used,
+		    "# HELP peerd_http_connections HTTP connections open.\n"
+		    "# TYPE peerd_http_connections gauge\n"
+		    "peerd_http_connections %u\n"
+		    "# HELP peerd_http_refused_total HTTP connections closed "
+		    "unanswered at accept, by reason.\n"
+		    "# TYPE peerd_http_refused_total counter\n",
+		    srv->open);
+	for (v = HTTP_ACCEPT + 1; rc == 0 && v < HTTP_VERDICTS; v++)
+		rc = strbuf_appendf(buf, len, used,
+		    "peerd_http_refused_total{reason=\"%s\"} %lu\n",
+		    refuse_reasons[v], srv->refused[v]);
 	if (rc < 0) {
 		*used = start;
 		if (start < len)

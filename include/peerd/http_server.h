@@ -12,6 +12,17 @@
  * fixed paths (else 404), no request body (413), capped connections,
  * per-connection memory and timeouts (style rule 11). Every response carries
  * "Cache-Control: no-store". The module never logs.
+ *
+ * No one client can take the connections others need (health probes above
+ * all):
+ *  - one client address holds at most max_per_address connections (an IPv4
+ *    client of a dual-stack socket counts under its IPv4 address);
+ *  - the last sixteenth of max_connections is kept for loopback clients
+ *    (127.0.0.0/8, ::1: Docker HEALTHCHECK, "quorum-peerd probe");
+ *  - once three quarters of max_connections are open, connections idle for
+ *    2 s (or timeout_s if shorter) are closed, those already open included.
+ * A connection over a limit is accepted and closed at once, unanswered, so
+ * the listen queue keeps moving; it is counted in peerd_http_refused_total.
  */
 
 struct http_server;
@@ -52,6 +63,10 @@ struct http_server_config {
 	const char *bind_addr;
 	uint16_t port;            /* 0 = ephemeral (tests) */
 	unsigned max_connections; /* 0 = default 256 */
+	/* Connections one client address may hold at once; 0 = default 16
+	 * (a peer needs a few, kubelet's probes three at most). Mind that
+	 * behind a proxy or SNAT every client shares the proxy's address. */
+	unsigned max_per_address;
 	unsigned timeout_s;       /* idle connection timeout; 0 = default 10 */
 	size_t conn_memory;       /* per connection; 0 = default 32 KiB */
 	const char *const *paths; /* NULL-terminated; copied */
@@ -72,9 +87,12 @@ void http_server_free(struct http_server *srv);
 uint16_t http_server_port(const struct http_server *srv);
 
 /*
- * Appends Prometheus text (peerd_http_requests_total{path,code}) at
- * buf + *used and advances *used, keeping buf NUL-terminated. Requests for
- * unknown paths count under path="other". Returns 0 or -E2BIG when it does
+ * Appends Prometheus text at buf + *used and advances *used, keeping buf
+ * NUL-terminated: peerd_http_requests_total{path,code} (unknown paths count
+ * under path="other"), the gauge peerd_http_connections (open now) and
+ * peerd_http_refused_total{reason} for connections closed unanswered:
+ * "per_address" (the client's address was at max_per_address) or "busy"
+ * (only the loopback reserve was left). Returns 0 or -E2BIG when it does
  * not fit (then *used and buf[*used] are left as they were).
  */
 int http_server_metrics(const struct http_server *srv, char *buf, size_t len,

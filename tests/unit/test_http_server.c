@@ -1,16 +1,21 @@
 /*
  * http_server over real sockets: a raw TCP client on 127.0.0.1 talks to the
- * real libmicrohttpd daemon driven by one evloop in this thread.
+ * real libmicrohttpd daemon driven by one evloop in this thread. Clients
+ * that must come from another address bind to 127.0.0.2 and up (all of
+ * 127/8 is on lo).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,6 +24,15 @@
 
 #include "peerd/evloop.h"
 #include "peerd/http_server.h"
+
+/* TESTABLE in src/http_server.c. */
+void http_addr_key(const struct sockaddr *sa, socklen_t len,
+    uint8_t key[static 16]);
+bool http_key_is_loopback(const uint8_t key[static 16]);
+int http_admit(unsigned max_conn, unsigned per_address, unsigned open,
+    unsigned addr_open, bool loopback);
+/* http_admit()'s verdicts (enum http_verdict). */
+enum { ACCEPT, REFUSE_PER_ADDRESS, REFUSE_BUSY };
 
 /* Ceiling for any wait: only reached when something is broken. */
 #define WAIT_MAX_MS 5000
@@ -32,10 +46,11 @@ struct fixture {
 	char last_path[64];
 	int last_from;
 	char last_ip[46];
+	bool ready; /* /readyz answers 200, else 503 */
 };
 
 static const char *const paths[] = {"/env.json", "/genesis.json", "/boom",
-    "/readyz", NULL};
+    "/readyz", "/healthz", NULL};
 
 static int handler(void *arg, const struct http_request *req,
     struct http_response *resp)
@@ -55,6 +70,12 @@ static int handler(void *arg, const struct http_request *req,
 		resp->body = strdup("leak?");
 		return -EIO;
 	}
+	if (strcmp(path, "/healthz") == 0 ||
+	    (strcmp(path, "/readyz") == 0 && f->ready)) {
+		resp->body = strdup("ok\n");
+		resp->len = strlen(resp->body);
+		return 0;
+	}
 	if (strcmp(path, "/readyz") == 0) {
 		resp->code = 503;
 		resp->body = strdup("not ready\n");
@@ -67,13 +88,15 @@ static int handler(void *arg, const struct http_request *req,
 	return 0;
 }
 
-static struct fixture *fixture_new(unsigned max_conn, unsigned timeout_s)
+static struct fixture *fixture_new_at(const char *bind_addr,
+    unsigned max_conn, unsigned per_address, unsigned timeout_s)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct http_server_config cfg = {
-	    .bind_addr = "127.0.0.1",
+	    .bind_addr = bind_addr,
 	    .port = 0,
 	    .max_connections = max_conn,
+	    .max_per_address = per_address,
 	    .timeout_s = timeout_s,
 	    .paths = paths,
 	};
@@ -86,6 +109,11 @@ static struct fixture *fixture_new(unsigned max_conn, unsigned timeout_s)
 	assert_true(http_server_port(f->srv) != 0);
 	f->last_from = -2;
 	return f;
+}
+
+static struct fixture *fixture_new(unsigned max_conn, unsigned timeout_s)
+{
+	return fixture_new_at("127.0.0.1", max_conn, 0, timeout_s);
 }
 
 static int setup(void **state)
@@ -104,19 +132,28 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int client_connect(uint16_t port)
+/* A client socket to 127.0.0.1:port from src (an IPv4 literal). */
+static int client_connect_from(uint16_t port, const char *src)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct sockaddr_in from = {.sin_family = AF_INET};
 	int fd;
 
 	sin.sin_port = htons(port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	assert_true(fd >= 0);
+	assert_int_equal(inet_pton(AF_INET, src, &from.sin_addr), 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&from, sizeof(from)), 0);
 	/* Loopback connects complete or are queued at once. */
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
 		assert_int_equal(errno, EINPROGRESS);
 	return fd;
+}
+
+static int client_connect(uint16_t port)
+{
+	return client_connect_from(port, "127.0.0.1");
 }
 
 static void client_send(int fd, const char *req)
@@ -158,15 +195,21 @@ static size_t client_read(struct fixture *f, int fd, char *buf, size_t len,
 	return used;
 }
 
-/* One request with "Connection: close"; returns the full response. */
-static void request(struct fixture *f, const char *req, char *buf, size_t len)
+/* One request with "Connection: close" from src; the full response. */
+static void request_from(struct fixture *f, const char *src, const char *req,
+    char *buf, size_t len)
 {
-	int fd = client_connect(http_server_port(f->srv)), closed;
+	int fd = client_connect_from(http_server_port(f->srv), src), closed;
 
 	client_send(fd, req);
 	client_read(f, fd, buf, len, WAIT_MAX_MS, &closed);
 	close(fd);
 	assert_true(closed);
+}
+
+static void request(struct fixture *f, const char *req, char *buf, size_t len)
+{
+	request_from(f, "127.0.0.1", req, buf, len);
 }
 
 static const char *body_of(const char *resp)
@@ -366,6 +409,12 @@ static void test_metrics_count_by_path_and_code(void **state)
 	assert_non_null(strstr(m,
 	    "\npeerd_http_requests_total{path=\"/readyz\",code=\"503\"} 1\n"));
 	assert_null(strstr(m, "/genesis.json"));
+	assert_non_null(strstr(m, "\n# TYPE peerd_http_connections gauge\n"
+				  "peerd_http_connections 0\n"));
+	assert_non_null(strstr(m, "\n# TYPE peerd_http_refused_total counter\n"
+				  "peerd_http_refused_total{reason=\"per_address\"}"
+				  " 0\n"
+				  "peerd_http_refused_total{reason=\"busy\"} 0\n"));
 
 	/* Too small: nothing appended, error returned. */
 	strcpy(m, "abc");
@@ -486,6 +535,306 @@ static void test_bind_all_addresses(void **state)
 	evloop_free(l);
 }
 
+/* The value of the one sample named name (with its labels) in /metrics. */
+static unsigned long metric(struct fixture *f, const char *name)
+{
+	char m[4096], line[128];
+	const char *p;
+	size_t used = 0;
+
+	assert_int_equal(http_server_metrics(f->srv, m, sizeof(m), &used), 0);
+	snprintf(line, sizeof(line), "\n%s ", name);
+	p = strstr(m, line);
+	assert_non_null(p);
+	return strtoul(p + strlen(line), NULL, 10);
+}
+
+#define REFUSED_PER_ADDRESS "peerd_http_refused_total{reason=\"per_address\"}"
+
+/* Runs the loop until the sample name reads n. */
+static void wait_metric(struct fixture *f, const char *name, unsigned long n)
+{
+	uint64_t end = evloop_now() + WAIT_MAX_MS;
+
+	while (metric(f, name) != n && evloop_now() < end)
+		assert_int_equal(evloop_run_once(f->loop, 10), 0);
+	assert_int_equal(metric(f, name), n);
+}
+
+/* Runs the loop until the server holds n connections. */
+static void wait_connections(struct fixture *f, unsigned long n)
+{
+	wait_metric(f, "peerd_http_connections", n);
+}
+
+/* Room for n more descriptors, or the test is skipped. */
+static void need_fds(rlim_t n)
+{
+	struct rlimit rl;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < n + 64) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > n + 64
+		    ? n + 64
+		    : rl.rlim_max;
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+		if (rl.rlim_cur < n + 64)
+			skip();
+	}
+}
+
+static void test_addr_key(void **state)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
+	struct sockaddr_in6 mapped = {.sin6_family = AF_INET6};
+	struct sockaddr un = {.sa_family = AF_UNIX};
+	static const uint8_t zero[16];
+	uint8_t k4[16], k6[16], km[16], k[16];
+
+	(void)state;
+	assert_int_equal(inet_pton(AF_INET, "10.0.0.5", &sin.sin_addr), 1);
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:10.0.0.5",
+			     &mapped.sin6_addr), 1);
+	assert_int_equal(inet_pton(AF_INET6, "fd00::5", &s6.sin6_addr), 1);
+	http_addr_key((struct sockaddr *)&sin, sizeof(sin), k4);
+	http_addr_key((struct sockaddr *)&mapped, sizeof(mapped), km);
+	http_addr_key((struct sockaddr *)&s6, sizeof(s6), k6);
+	/* An IPv4 client is one address on an IPv4 or a dual-stack socket. */
+	assert_memory_equal(k4, km, 16);
+	assert_memory_equal(k6, &s6.sin6_addr, 16);
+	assert_memory_not_equal(k4, k6, 16);
+	/* Short or not IP: "::". */
+	http_addr_key((struct sockaddr *)&sin, sizeof(sin) - 1, k);
+	assert_memory_equal(k, zero, 16);
+	http_addr_key(&un, sizeof(un), k);
+	assert_memory_equal(k, zero, 16);
+	http_addr_key(NULL, 0, k);
+	assert_memory_equal(k, zero, 16);
+}
+
+static bool loopback(const char *ip)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
+	uint8_t k[16];
+
+	if (inet_pton(AF_INET, ip, &sin.sin_addr) == 1) {
+		http_addr_key((struct sockaddr *)&sin, sizeof(sin), k);
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, ip, &s6.sin6_addr), 1);
+		http_addr_key((struct sockaddr *)&s6, sizeof(s6), k);
+	}
+	return http_key_is_loopback(k);
+}
+
+static void test_key_is_loopback(void **state)
+{
+	(void)state;
+	assert_true(loopback("127.0.0.1"));
+	assert_true(loopback("127.1.2.3"));
+	assert_true(loopback("::ffff:127.0.0.2"));
+	assert_true(loopback("::1"));
+	assert_false(loopback("10.0.0.1"));
+	assert_false(loopback("128.0.0.1"));
+	assert_false(loopback("126.255.255.255"));
+	assert_false(loopback("::ffff:10.0.0.1"));
+	assert_false(loopback("::2"));
+	assert_false(loopback("::"));
+	assert_false(loopback("::127.0.0.1")); /* IPv4-compatible, not mapped */
+	assert_false(loopback("fe80::1"));
+}
+
+static void test_admit(void **state)
+{
+	static const struct {
+		unsigned max, per, open, addr_open;
+		bool loopback;
+		int want;
+	} cases[] = {
+	    {256, 16, 0, 0, false, ACCEPT},
+	    {256, 16, 100, 15, false, ACCEPT},
+	    {256, 16, 100, 16, false, REFUSE_PER_ADDRESS},
+	    {256, 16, 100, 16, true, REFUSE_PER_ADDRESS},
+	    /* The last sixteenth (16) is loopback's. */
+	    {256, 16, 239, 0, false, ACCEPT},
+	    {256, 16, 240, 0, false, REFUSE_BUSY},
+	    {256, 16, 240, 0, true, ACCEPT},
+	    {256, 16, 255, 3, true, ACCEPT},
+	    {256, 16, 256, 0, true, REFUSE_BUSY},
+	    /* The per-address cap is told first. */
+	    {256, 16, 250, 16, false, REFUSE_PER_ADDRESS},
+	    /* Under 16 connections in all there is no reserve. */
+	    {4, 16, 3, 3, false, ACCEPT},
+	    {4, 16, 4, 0, true, REFUSE_BUSY},
+	    {4, 2, 1, 2, false, REFUSE_PER_ADDRESS},
+	};
+	size_t i;
+	int got;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		got = http_admit(cases[i].max, cases[i].per, cases[i].open,
+		    cases[i].addr_open, cases[i].loopback);
+		if (got != cases[i].want)
+			fail_msg("case %zu: %d, want %d", i, got,
+			    cases[i].want);
+	}
+}
+
+#define FLOOD 400
+/* A request begun and never finished. */
+#define HALF_REQUEST "GET /env.json HTTP/1.1\r\nHost: x\r\nX-Slow:"
+
+/*
+ * One address opens FLOOD connections and never finishes a request on
+ * any; the server's defaults (256 connections, 16 per address) must still
+ * answer the probes of another address at once. The idle timeout is 30 s
+ * so that nothing here can come from the flood timing out: without the
+ * per-address cap the probes wait behind the flood in the listen queue.
+ */
+static void test_flood_from_one_address(void **state)
+{
+	struct fixture *f;
+	int flood[FLOOD];
+	char buf[4096];
+	size_t i;
+
+	(void)state;
+	need_fds(3 * FLOOD);
+	f = fixture_new(0, 30);
+	f->ready = true;
+	for (i = 0; i < FLOOD; i++) {
+		flood[i] = client_connect_from(http_server_port(f->srv),
+		    "127.0.0.2");
+		if (i % 2 == 1)
+			client_send(flood[i], HALF_REQUEST);
+	}
+
+	request(f, REQ("GET /healthz"), buf, sizeof(buf));
+	assert_true(strncmp(buf, "HTTP/1.1 200", 12) == 0);
+	request(f, REQ("GET /readyz"), buf, sizeof(buf));
+	assert_true(strncmp(buf, "HTTP/1.1 200", 12) == 0);
+	request_from(f, "127.0.0.3", REQ("GET /healthz"), buf, sizeof(buf));
+	assert_true(strncmp(buf, "HTTP/1.1 200", 12) == 0);
+
+	/* The flood holds 16 connections; the rest were refused. */
+	wait_metric(f, REFUSED_PER_ADDRESS, FLOOD - 16);
+	wait_connections(f, 16);
+	assert_int_equal(metric(f, "peerd_http_refused_total{reason=\"busy\"}"),
+	    0);
+
+	for (i = 0; i < FLOOD; i++)
+		close(flood[i]);
+	wait_connections(f, 0);
+	teardown((void **)&f);
+}
+
+/*
+ * An address at its cap is refused (accepted and closed unanswered) while
+ * under it, and every other address, is served. On bind_addr NULL the
+ * socket is dual stack where the host has IPv6: 127.0.0.2 arrives as
+ * ::ffff:127.0.0.2 and must count the same.
+ */
+static void per_address_cap(const char *bind_addr)
+{
+	struct fixture *f = fixture_new_at(bind_addr, 0, 4, 30);
+	uint16_t port = http_server_port(f->srv);
+	int held[4], fd, closed;
+	char buf[4096];
+	size_t i, n;
+
+	for (i = 0; i < 3; i++)
+		held[i] = client_connect_from(port, "127.0.0.2");
+	wait_connections(f, 3);
+	/* The fourth of the address is served. */
+	request_from(f, "127.0.0.2", REQ("GET /env.json"), buf, sizeof(buf));
+	assert_true(strncmp(buf, "HTTP/1.1 200", 12) == 0);
+	assert_string_equal(f->last_ip, "127.0.0.2");
+	wait_connections(f, 3);
+	held[3] = client_connect_from(port, "127.0.0.2");
+	wait_connections(f, 4);
+
+	/* The fifth is closed without an answer, and counted. */
+	fd = client_connect_from(port, "127.0.0.2");
+	client_send(fd, REQ("GET /env.json"));
+	n = client_read(f, fd, buf, sizeof(buf), WAIT_MAX_MS, &closed);
+	close(fd);
+	assert_true(closed);
+	assert_int_equal(n, 0);
+	assert_int_equal(f->calls, 1);
+	assert_int_equal(metric(f, REFUSED_PER_ADDRESS), 1);
+	assert_int_equal(metric(f, "peerd_http_connections"), 4);
+
+	/* Other addresses do not notice. */
+	request(f, REQ("GET /healthz"), buf, sizeof(buf));
+	assert_true(strncmp(buf, "HTTP/1.1 200", 12) == 0);
+
+	/* One closed: the address is served again. */
+	close(held[0]);
+	wait_connections(f, 3);
+	request_from(f, "127.0.0.2", REQ("GET /env.json"), buf, sizeof(buf));
+	assert_true(strncmp(buf, "HTTP/1.1 200", 12) == 0);
+	assert_int_equal(metric(f, REFUSED_PER_ADDRESS), 1);
+
+	for (i = 1; i < 4; i++)
+		close(held[i]);
+	wait_connections(f, 0);
+	teardown((void **)&f);
+}
+
+static void test_per_address_cap(void **state)
+{
+	(void)state;
+	per_address_cap("127.0.0.1");
+}
+
+static void test_per_address_cap_dual_stack(void **state)
+{
+	(void)state;
+	per_address_cap(NULL);
+}
+
+/*
+ * Below 3/4 of max_connections idle connections keep timeout_s (30 s);
+ * from there on every connection, those already open too, is closed after
+ * 2 s of silence.
+ */
+static void test_pressure_shortens_idle_timeout(void **state)
+{
+	struct fixture *f = fixture_new(8, 30);
+	uint16_t port = http_server_port(f->srv);
+	char src[16], buf[64];
+	int held[6], closed;
+	uint64_t end;
+	size_t i;
+
+	(void)state;
+	/* Five of eight, from five addresses: no pressure yet. */
+	for (i = 0; i < 5; i++) {
+		snprintf(src, sizeof(src), "127.0.0.%zu", i + 2);
+		held[i] = client_connect_from(port, src);
+	}
+	wait_connections(f, 5);
+	/* Longer than the short timeout: a short one would have fired. */
+	end = evloop_now() + 2500;
+	while (evloop_now() < end)
+		assert_int_equal(evloop_run_once(f->loop, 50), 0);
+	assert_int_equal(metric(f, "peerd_http_connections"), 5);
+
+	/* The sixth makes it pressure: all six are closed, the five idle
+	 * for more than 2 s at once. */
+	held[5] = client_connect_from(port, "127.0.0.7");
+	for (i = 0; i < 6; i++) {
+		client_read(f, held[i], buf, sizeof(buf), WAIT_MAX_MS,
+		    &closed);
+		assert_true(closed);
+		close(held[i]);
+	}
+	wait_connections(f, 0);
+	teardown((void **)&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +860,13 @@ int main(void)
 	    cmocka_unit_test(test_idle_connection_times_out),
 	    cmocka_unit_test(test_bad_config),
 	    cmocka_unit_test(test_bind_all_addresses),
+	    cmocka_unit_test(test_addr_key),
+	    cmocka_unit_test(test_key_is_loopback),
+	    cmocka_unit_test(test_admit),
+	    cmocka_unit_test(test_flood_from_one_address),
+	    cmocka_unit_test(test_per_address_cap),
+	    cmocka_unit_test(test_per_address_cap_dual_stack),
+	    cmocka_unit_test(test_pressure_shortens_idle_timeout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
