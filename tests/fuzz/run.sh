@@ -7,7 +7,7 @@ dir=${FUZZ_DIR:?FUZZ_DIR must point at the fuzz build directory}
 secs=${FUZZ_SECONDS:-20}
 pass=0
 fail=0
-for t in peerdoc settings keystore tmkey; do
+for t in peerdoc settings keystore tmkey gethrpc; do
 	bin="$dir/fuzz_$t"
 	corpus="$dir/corpus-$t"
 	mkdir -p "$corpus"

@@ -15,6 +15,12 @@
 #include <unistd.h>
 
 static int sigpipe_w = -1;
+static void (*at_exit_fn)(void);
+
+void fake_at_exit(void (*fn)(void))
+{
+	at_exit_fn = fn;
+}
 
 void fake_init(struct fake *f, const char *prog, const char *prefix,
     const char *knob)
@@ -229,6 +235,8 @@ __attribute__((noreturn)) static void die_by(struct fake *f, int sig)
 	sigset_t m;
 
 	fake_log(f, "exit sig%d", sig);
+	if (at_exit_fn != NULL)
+		at_exit_fn();
 	signal(sig, SIG_DFL);
 	sigemptyset(&m);
 	sigaddset(&m, sig);

@@ -29,6 +29,9 @@ void fake_die(struct fake *f, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
 /* "<PREFIX> start pid= pgid= sid= ppid= blk= ign= fds=" */
 void fake_start_line(struct fake *f);
+/* fn runs before the process dies of a signal in fake_run (use atexit
+ * for the exit paths); one hook. */
+void fake_at_exit(void (*fn)(void));
 /* The knob value <knob>_<name>, or NULL. */
 const char *fake_knob(struct fake *f, const char *name);
 /* _ORPHANS=N and _STRAY=1. */
