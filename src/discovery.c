@@ -1359,6 +1359,29 @@ void discovery_hello(struct discovery *d, unsigned ordinal)
 	d_poll_now(&d->peers[ordinal]);
 }
 
+int discovery_refresh(struct discovery *d, unsigned ordinal)
+{
+	struct dpeer *p;
+
+	if (!d->started || d->cancelled || ordinal >= d->n ||
+	    ordinal == d->self)
+		return -EPERM;
+	p = &d->peers[ordinal];
+	if (p->fresh != NULL)
+		return 0; /* just found: its callback is still due */
+	if (p->found) {
+		free(p->line);
+		p->line = NULL;
+		p->linelen = 0;
+		p->found = false;
+		p->via = -1;
+		p->conflict_seen = false;
+		d->nfound--;
+	}
+	d_poll_now(p);
+	return 0;
+}
+
 unsigned discovery_found_count(const struct discovery *d)
 {
 	return d->nfound;

@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "peerd/fsutil.h"
 #include "peerd/log.h"
 
 extern char **environ;
@@ -30,6 +31,8 @@ extern char **environ;
 #define ATTEMPT_MS 5000
 #define VERSION_OUT_MAX 8192
 #define INIT_OUT_MAX 65536
+/* Written once geth init succeeded (see step_init). */
+#define INIT_DONE "geth-init.done"
 
 /* ------------------------------------------------------------------ */
 /* Pure builders                                                       */
@@ -563,7 +566,7 @@ int launch_print_dry_run(const struct settings *s, FILE *f)
 		log_error("%s", why);
 		goto out;
 	}
-	snprintf(path, sizeof(path), "%s/dd/geth/chaindata", s->data_dir);
+	snprintf(path, sizeof(path), "%s/%s", s->data_dir, INIT_DONE);
 	out = malloc(65536);
 	if (out == NULL)
 		goto out;
@@ -580,14 +583,20 @@ out:
 	return r;
 }
 
-/* execvp's view: is name runnable from PATH (or as a path)? */
-static bool on_path(const char *name)
+/*
+ * execvp's view: the file `name` runs from PATH (or as a path), into out
+ * (NULL: only whether there is one).
+ */
+static bool find_on_path(const char *name, char *out, size_t outlen)
 {
 	const char *path = getenv("PATH");
 	char buf[4096];
 
-	if (strchr(name, '/') != NULL)
+	if (strchr(name, '/') != NULL) {
+		if (out != NULL)
+			snprintf(out, outlen, "%s", name);
 		return access(name, X_OK) == 0;
+	}
 	if (path == NULL)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	while (*path != '\0') {
@@ -595,13 +604,22 @@ static bool on_path(const char *name)
 		int w = snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path,
 		    name);
 
-		if (w > 0 && (size_t)w < sizeof(buf) && access(buf, X_OK) == 0)
+		if (w > 0 && (size_t)w < sizeof(buf) &&
+		    access(buf, X_OK) == 0) {
+			if (out != NULL)
+				snprintf(out, outlen, "%s", buf);
 			return true;
+		}
 		path += n;
 		if (*path == ':')
 			path++;
 	}
 	return false;
+}
+
+static bool on_path(const char *name)
+{
+	return find_on_path(name, NULL, 0);
 }
 
 enum privacy launch_resolve_privacy(const struct settings *s)
@@ -744,6 +762,83 @@ static void log_cannot_start(const char *name, const char *path, int err)
 	log_error("cannot start %s (%s): %s", name, path, strerror(-err));
 }
 
+/*
+ * `geth version` costs a process start (about 50 ms for Quorum's geth): a
+ * restart would pay it before geth itself starts. Its output is kept in
+ * DATA_DIR/geth-version under a first line naming the executable it came
+ * from (path, device, inode, size, mtime), and used while that line still
+ * matches: an upgraded image has a new file there.
+ */
+#define VERSION_CACHE "geth-version"
+
+static int version_key(const struct settings *s, char *key, size_t len)
+{
+	char path[4096];
+	struct stat st;
+	int w;
+
+	if (!find_on_path(geth_bin(s), path, sizeof(path)) ||
+	    stat(path, &st) < 0 || strchr(path, '\n') != NULL)
+		return -ENOENT;
+	w = snprintf(key, len, "%s %ju %ju %jd %jd.%09ld\n", path,
+	    (uintmax_t)st.st_dev, (uintmax_t)st.st_ino, (intmax_t)st.st_size,
+	    (intmax_t)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+	return w < 0 || (size_t)w >= len ? -ENAMETOOLONG : 0;
+}
+
+static bool version_cached(struct launch *lh)
+{
+	char key[4300], path[256], *buf = NULL;
+	size_t len, kl;
+	bool hit = false;
+
+	if (version_key(lh->s, key, sizeof(key)) < 0 ||
+	    fsutil_path(path, sizeof(path), "%s/%s", lh->s->data_dir,
+	    VERSION_CACHE) < 0 ||
+	    fsutil_read_file(path, VERSION_OUT_MAX + sizeof(key), &buf,
+	    &len) < 0)
+		return false;
+	kl = strlen(key);
+	if (len > kl && memcmp(buf, key, kl) == 0 &&
+	    launch_parse_geth_version(buf + kl, len - kl, &lh->v) == 0)
+		hit = true;
+	free(buf);
+	return hit;
+}
+
+static void version_remember(struct launch *lh, const char *out, size_t len)
+{
+	char key[4300], path[256], *buf;
+	size_t kl;
+
+	if (version_key(lh->s, key, sizeof(key)) < 0 ||
+	    fsutil_path(path, sizeof(path), "%s/%s", lh->s->data_dir,
+	    VERSION_CACHE) < 0)
+		return;
+	kl = strlen(key);
+	buf = malloc(kl + len);
+	if (buf == NULL)
+		return;
+	memcpy(buf, key, kl);
+	memcpy(buf + kl, out, len);
+	/* A cache: failing to keep it only costs the next start 50 ms. */
+	if (fsutil_write_atomic_path(path, buf, kl + len, 0644) < 0)
+		log_debug("cannot keep geth's version in %s", path);
+	free(buf);
+}
+
+static void version_known(struct launch *lh)
+{
+	log_info("geth %u.%u.%u (Quorum %s): using --%s flags", lh->v.major,
+	    lh->v.minor, lh->v.patch, lh->v.quorum[0] ? lh->v.quorum : "?",
+	    version_ge(&lh->v, 1, 10) ? "http" : "rpc");
+	if (lh->s->privacy == PRIVACY_TESSERA ||
+	    lh->s->privacy == PRIVACY_CONSTELLATION)
+		step_tm(lh);
+	else
+		step_init(lh);
+}
+
 static void on_version(void *arg, int code, const char *out, size_t len)
 {
 	struct launch *lh = arg;
@@ -765,14 +860,8 @@ static void on_version(void *arg, int code, const char *out, size_t len)
 		fail(lh, 1);
 		return;
 	}
-	log_info("geth %u.%u.%u (Quorum %s): using --%s flags", lh->v.major,
-	    lh->v.minor, lh->v.patch, lh->v.quorum[0] ? lh->v.quorum : "?",
-	    version_ge(&lh->v, 1, 10) ? "http" : "rpc");
-	if (lh->s->privacy == PRIVACY_TESSERA ||
-	    lh->s->privacy == PRIVACY_CONSTELLATION)
-		step_tm(lh);
-	else
-		step_init(lh);
+	version_remember(lh, out, len);
+	version_known(lh);
 }
 
 static void step_version(void *arg)
@@ -785,6 +874,10 @@ static void step_version(void *arg)
 		return;
 	lh->phase = PH_VERSION;
 	set_state(lh, "detecting the geth version");
+	if (version_cached(lh)) {
+		version_known(lh);
+		return;
+	}
 	r = launch_version_cmd(lh->s, &lh->cmd);
 	if (r == 0)
 		r = make_env(lh, NULL);
@@ -1007,10 +1100,19 @@ static void step_tm(struct launch *lh)
 	schedule_poll(lh, POLL_MS);
 }
 
+/*
+ * First boot is decided by this file, written once `geth init` exited 0,
+ * not by dd/geth/chaindata: geth init makes that directory before it
+ * writes the genesis, and a node killed in between (OOM, SIGKILL, a drain)
+ * would otherwise skip init for ever and geth write the mainnet genesis.
+ * geth init on a chain that already holds the same genesis changes nothing
+ * (an older data dir without the file is initialised once more); a
+ * different one it refuses.
+ */
 static void on_init(void *arg, int code, const char *out, size_t len)
 {
 	struct launch *lh = arg;
-	char line[200];
+	char line[200], path[256];
 
 	if (stopped(lh))
 		return;
@@ -1022,6 +1124,14 @@ static void on_init(void *arg, int code, const char *out, size_t len)
 		return;
 	}
 	log_info("geth init done (%s/genesis.json)", lh->s->data_dir);
+	if (fsutil_path(path, sizeof(path), "%s/%s", lh->s->data_dir,
+	    INIT_DONE) < 0 ||
+	    fsutil_write_atomic_path(path, "initialised\n", 12, 0644) < 0) {
+		log_error("cannot write %s: the next start would run geth "
+		    "init again", path);
+		fail(lh, 1);
+		return;
+	}
 	step_geth(lh);
 }
 
@@ -1031,7 +1141,7 @@ static void step_init(struct launch *lh)
 	struct stat st;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/dd/geth/chaindata", lh->s->data_dir);
+	snprintf(path, sizeof(path), "%s/%s", lh->s->data_dir, INIT_DONE);
 	if (stat(path, &st) == 0) {
 		step_geth(lh);
 		return;

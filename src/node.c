@@ -25,11 +25,14 @@
 #include "peerd/encoding.h"
 #include "peerd/evloop.h"
 #include "peerd/fsutil.h"
+#include "peerd/gethrpc.h"
+#include "peerd/gethwatch.h"
 #include "peerd/http_server.h"
 #include "peerd/identity.h"
 #include "peerd/keccak.h"
 #include "peerd/launch.h"
 #include "peerd/log.h"
+#include "peerd/netrecord.h"
 #include "peerd/node.h"
 #include "peerd/peerdoc.h"
 #include "peerd/render.h"
@@ -39,6 +42,7 @@
 #define BODY_MAX 65536
 #define PROGRESS_MS 5000
 #define TRIM_MS 1000
+#define REFRESH_MS 2000
 
 enum phase {
 	PHASE_IDENTITY,
@@ -71,6 +75,17 @@ struct node {
 	char *genesis;
 	bool configured;
 	bool ready;
+	/*
+	 * The network record (DESIGN §11): once it exists this node is a
+	 * member of a formed network, and every later start begins from it.
+	 */
+	struct netrecord rec;
+	bool formed;
+	bool from_record;  /* this start began from the record */
+	uint64_t *refreshed_ms; /* [node_number]: last re-poll of a member */
+	bool *add_pending; /* [node_number]: moved before geth answered */
+	struct gethwatch *watch; /* once geth is spawned */
+	unsigned long members_moved; /* members found at a new address */
 	uint64_t started_ms, discovered_ms;
 	long progress_timer, deadline_timer, trim_timer;
 	int exit_code;
@@ -279,6 +294,310 @@ static int write_set(const struct settings *s, const struct render_set *set,
 	return 0;
 }
 
+/* ---- geth, watched over IPC -------------------------------------------- */
+
+static void on_add_peer(void *arg, int err, const struct gethrpc_reply *rep)
+{
+	char *enode = arg;
+
+	if (err < 0)
+		log_event(LOG_WARN, "admin_addPeer failed", "enode", enode,
+		    "error", strerror(-err), NULL);
+	else if (rep->is_error)
+		log_event(LOG_WARN, "admin_addPeer failed", "enode", enode,
+		    "error", rep->message, NULL);
+	else
+		log_event(LOG_INFO, "peer handed to geth (admin_addPeer)",
+		    "enode", enode, NULL);
+	free(enode);
+}
+
+/* Hands a member's (new) enode to the running geth. */
+static void add_peer(struct node *n, unsigned ordinal, const char *enode)
+{
+	char params[512];
+	char *arg;
+
+	if (n->watch == NULL || !gethwatch_state(n->watch)->up) {
+		if (n->add_pending != NULL && ordinal < n->s->node_number)
+			n->add_pending[ordinal] = true;
+		return;
+	}
+	if (snprintf(params, sizeof(params), "[\"%s\"]", enode) >=
+	    (int)sizeof(params) || (arg = strdup(enode)) == NULL)
+		return;
+	if (gethrpc_call(gethwatch_rpc(n->watch), "admin_addPeer", params, 0,
+	    on_add_peer, arg) < 0) {
+		log_event(LOG_WARN, "admin_addPeer not sent", "enode", enode,
+		    NULL);
+		free(arg);
+	}
+}
+
+static void on_geth_change(void *arg, const struct gethwatch_state *prev,
+    const struct gethwatch_state *cur)
+{
+	struct node *n = arg;
+
+	if (cur->up && !prev->up) {
+		log_event(LOG_INFO, "geth answers over IPC: ready", NULL);
+		for (size_t i = 0; i < n->rec.count; i++) {
+			const struct netrecord_member *m = &n->rec.members[i];
+
+			if (m->ordinal < n->s->node_number &&
+			    n->add_pending[m->ordinal]) {
+				n->add_pending[m->ordinal] = false;
+				add_peer(n, m->ordinal, m->enode);
+			}
+		}
+	} else if (!cur->up && prev->up) {
+		log_event(LOG_WARN, "geth does not answer over IPC: not ready",
+		    "reason", cur->reason, NULL);
+	}
+	if (cur->raft_valid && strcmp(cur->role, prev->role) != 0)
+		log_event(LOG_INFO, "raft role", "role", cur->role[0] ?
+		    cur->role : "none", NULL);
+	if (cur->bft_valid && cur->validator != prev->validator)
+		log_event(LOG_INFO, cur->validator ? "a validator" :
+		    "not a validator", NULL);
+}
+
+static void watch_geth(struct node *n)
+{
+	char path[256];
+
+	if (n->watch != NULL)
+		return;
+	if (fsutil_path(path, sizeof(path), "%s/dd/geth.ipc",
+	    n->s->data_dir) < 0)
+		return;
+	n->watch = gethwatch_new(n->loop, &(const struct gethwatch_config){
+	    .socket_path = path, .consensus = n->s->consensus,
+	    .node_id = n->self.node_id}, on_geth_change, n);
+	if (n->watch == NULL)
+		log_warn("cannot watch geth over %s: %s", path,
+		    strerror(errno));
+	else
+		gethwatch_check_now(n->watch);
+}
+
+/* /readyz: geth answers over IPC (LAUNCH=no: the configs are written). */
+static bool node_ready(const struct node *n)
+{
+	if (!n->s->launch || !n->ready)
+		return n->ready;
+	return n->watch != NULL && gethwatch_state(n->watch)->up;
+}
+
+static const char *network_state(const struct node *n)
+{
+	const struct gethwatch_state *g;
+
+	if (!n->formed)
+		return "forming";
+	g = n->watch != NULL ? gethwatch_state(n->watch) : NULL;
+	if (g != NULL && g->up &&
+	    (n->s->consensus == CONSENSUS_RAFT ? g->raft_id != 0 :
+	    g->answered))
+		return "member";
+	return "formed";
+}
+
+/* ---- the network record (DESIGN §11) --------------------------------- */
+
+static int record_path(const struct settings *s, char *buf, size_t len)
+{
+	return fsutil_path(buf, len, "%s/%s", s->data_dir, NETRECORD_FILE);
+}
+
+/* Writes the record if its bytes changed. */
+static int record_write(struct node *n, char *err, size_t errlen)
+{
+	char path[256], *bytes = NULL, *old = NULL;
+	size_t len = 0, oldlen = 0;
+	int r;
+
+	r = record_path(n->s, path, sizeof(path));
+	if (r == 0)
+		r = netrecord_render(&n->rec, &bytes, &len);
+	if (r < 0) {
+		strbuf_seterr(err, errlen, "%s: cannot render the network "
+		    "record: %s", path, strerror(-r));
+		return r;
+	}
+	if (fsutil_read_file(path, NETRECORD_MAX, &old, &oldlen) == 0 &&
+	    oldlen == len && memcmp(old, bytes, len) == 0) {
+		free(old);
+		free(bytes);
+		return 0;
+	}
+	free(old);
+	r = fsutil_write_atomic_path(path, bytes, len, 0644);
+	free(bytes);
+	if (r < 0)
+		strbuf_seterr(err, errlen, "%s: %s", path, strerror(-r));
+	else
+		log_info("wrote %s (%zu members)", path, n->rec.count);
+	return r;
+}
+
+/* "0x" + keccak256 of DATA_DIR/genesis.json into hash (and its bytes). */
+static int genesis_read(const struct settings *s, char hash[static 67],
+    char **bytes, char *err, size_t errlen)
+{
+	char path[256], *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	r = fsutil_path(path, sizeof(path), "%s/genesis.json", s->data_dir);
+	if (r == 0)
+		r = fsutil_read_file(path, 1 << 20, &buf, &len);
+	if (r < 0) {
+		strbuf_seterr(err, errlen, "%s: %s", path, r == -ENOENT ?
+		    "missing: this data dir holds a chain, and the genesis it "
+		    "was made from is needed to go on (never re-made)" :
+		    strerror(-r));
+		return r;
+	}
+	netrecord_hash(buf, len, hash);
+	if (bytes != NULL)
+		*bytes = buf;
+	else
+		free(buf);
+	return 0;
+}
+
+/*
+ * A data dir with chain data but no record was made by a release before
+ * records: the network it belongs to is in its static-nodes.json (every
+ * node, by ordinal) and genesis.json. The record is rebuilt from them,
+ * never from a new discovery.
+ */
+static int record_rebuild(struct node *n, char *err, size_t errlen)
+{
+	struct settings *s = n->s;
+	char path[256], hash[67], lerr[256], *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	r = genesis_read(s, hash, NULL, err, errlen);
+	if (r < 0)
+		return r;
+	r = fsutil_path(path, sizeof(path), "%s/dd/static-nodes.json",
+	    s->data_dir);
+	if (r == 0)
+		r = fsutil_read_file(path, NETRECORD_MAX, &buf, &len);
+	if (r < 0) {
+		strbuf_seterr(err, errlen, "%s: %s (needed to rebuild the "
+		    "network record of the chain in this data dir)", path,
+		    strerror(-r));
+		return r;
+	}
+	r = netrecord_from_static_nodes(&n->rec, s->consensus, buf, len, hash,
+	    lerr, sizeof(lerr));
+	free(buf);
+	if (r < 0) {
+		strbuf_seterr(err, errlen, "%s: %s", path, lerr);
+		return r;
+	}
+	log_event(LOG_INFO, "network record rebuilt from genesis.json and "
+	    "static-nodes.json", "genesis", hash, NULL);
+	return record_write(n, err, errlen);
+}
+
+/*
+ * Loads DATA_DIR/network.json (or rebuilds it, see above). 1: this node
+ * is a member of a formed network; 0: first boot; < 0: an error in err.
+ */
+static int record_load(struct node *n, char *err, size_t errlen)
+{
+	struct settings *s = n->s;
+	char path[256], chain[256], hash[67], lerr[256], *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	r = record_path(s, path, sizeof(path));
+	if (r == 0)
+		r = fsutil_path(chain, sizeof(chain), "%s/dd/geth/chaindata",
+		    s->data_dir);
+	if (r < 0)
+		return r;
+	r = fsutil_read_file(path, NETRECORD_MAX, &buf, &len);
+	if (r == -ENOENT) {
+		if (!fsutil_exists(chain))
+			return 0;
+		r = record_rebuild(n, err, errlen);
+		if (r < 0)
+			return r;
+	} else if (r < 0) {
+		strbuf_seterr(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
+	} else {
+		r = netrecord_parse(buf, len, &n->rec, lerr, sizeof(lerr));
+		free(buf);
+		if (r < 0) {
+			strbuf_seterr(err, errlen, "%s: %s", path, lerr);
+			return r;
+		}
+	}
+	if (n->rec.consensus != s->consensus) {
+		strbuf_seterr(err, errlen, "CONSENSUS=%s, but this node's "
+		    "network was formed with %s (%s): the consensus of a "
+		    "network cannot change", settings_consensus_name(
+		    s->consensus), settings_consensus_name(n->rec.consensus),
+		    path);
+		return -EINVAL;
+	}
+	/* The frozen genesis (DESIGN §8): never re-made, and it must match. */
+	r = genesis_read(s, hash, &n->genesis, err, errlen);
+	if (r < 0)
+		return r;
+	if (strcmp(hash, n->rec.genesis) != 0) {
+		strbuf_seterr(err, errlen, "%s/genesis.json (keccak256 %s) is "
+		    "not the genesis this node's network formed with (keccak256 "
+		    "%s, in %s); refusing to start: restore the file",
+		    s->data_dir, hash, n->rec.genesis, path);
+		return -EINVAL;
+	}
+	n->formed = true;
+	return 1;
+}
+
+/*
+ * static-nodes.json and permissioned-nodes.json from the record (only the
+ * files whose bytes change are written; geth re-reads the permissioned
+ * nodes at every connection).
+ */
+static int write_lists(struct node *n, char *err, size_t errlen)
+{
+	struct render_set set = {0};
+	const struct render_file *f;
+	const char **enodes = NULL;
+	int r;
+
+	r = netrecord_enodes(&n->rec, &enodes);
+	if (r == 0)
+		r = render_node_lists(n->s, enodes, n->rec.count, &set, err,
+		    errlen);
+	free(enodes);
+	if (r == 0)
+		r = write_set(n->s, &set, err, errlen);
+	f = r == 0 ? render_find(&set, "dd/static-nodes.json") : NULL;
+	if (f != NULL) {
+		free(n->static_nodes);
+		n->static_nodes = dup_bytes(f->data, f->len);
+	}
+	render_set_free(&set);
+	return r;
+}
+
+/* A document's bytes as its node serves them (canonical, with its sig). */
+static int doc_line(const struct peerdoc *doc, char *line, size_t len,
+    size_t *used)
+{
+	return peerdoc_to_json(doc, line, len, used);
+}
+
 static enum privacy resolve_privacy(const struct settings *s)
 {
 	if (s->privacy != PRIVACY_AUTO)
@@ -307,7 +626,9 @@ static void on_launch_ready(void *arg)
 		return;
 	n->phase = PHASE_RUNNING;
 	n->ready = true;
-	log_info("geth is running: node %s ready", n->self.name);
+	log_info("geth is running: node %s, waiting for it to answer over IPC",
+	    n->self.name);
+	watch_geth(n);
 }
 
 static void on_launch_failed(void *arg, int code)
@@ -327,32 +648,10 @@ static void on_trim(void *arg)
 	(void)malloc_trim(0);
 }
 
-static void configure(struct node *n)
+static void launch_children(struct node *n)
 {
-	struct settings *s = n->s;
-	struct render_set set = {0};
-	char err[512];
-	const struct render_file *f;
 	int r;
 
-	n->phase = PHASE_CONFIGURING;
-	s->privacy = resolve_privacy(s);
-	r = render_all(s, n->peers, s->node_number, s->node_ordinal, &set, err,
-	    sizeof(err));
-	if (r == 0)
-		r = write_set(s, &set, err, sizeof(err));
-	if (r < 0) {
-		render_set_free(&set);
-		node_fail(n, 1, err);
-		return;
-	}
-	f = render_find(&set, "dd/static-nodes.json");
-	if (f != NULL)
-		n->static_nodes = dup_bytes(f->data, f->len);
-	f = render_find(&set, "genesis.json");
-	if (f != NULL)
-		n->genesis = dup_bytes(f->data, f->len);
-	render_set_free(&set);
 	/*
 	 * Discovery's transient buffers (bodies, bundles, curl handles) are
 	 * freed by now; give their pages back, as the daemon stays up for the
@@ -362,12 +661,7 @@ static void configure(struct node *n)
 	n->trim_timer = evloop_timer(n->loop, evloop_now() + TRIM_MS, on_trim,
 	    n);
 	n->configured = true;
-	log_event(LOG_INFO, "configuration written", "consensus",
-	    settings_consensus_name(s->consensus), "privacy",
-	    settings_privacy_name(s->privacy), "address_mode",
-	    s->address_mode == ADDRESS_DNS ? "dns" : "ip", NULL);
-
-	if (!s->launch) {
+	if (!n->s->launch) {
 		/* LAUNCH=no: configs written; keep serving for debugging. */
 		n->phase = PHASE_RUNNING;
 		n->ready = true;
@@ -375,7 +669,7 @@ static void configure(struct node *n)
 		return;
 	}
 	n->phase = PHASE_LAUNCHING;
-	n->launch = launch_new(n->loop, n->sup, s,
+	n->launch = launch_new(n->loop, n->sup, n->s,
 	    &(const struct launch_events){on_launch_ready, on_launch_failed},
 	    n);
 	if (n->launch == NULL) {
@@ -385,6 +679,188 @@ static void configure(struct node *n)
 	r = launch_start(n->launch);
 	if (r < 0)
 		on_launch_failed(n, 1);
+}
+
+/* The record of the network these N documents just formed. */
+static int record_form(struct node *n, const char *genesis, size_t glen,
+    char *err, size_t errlen)
+{
+	size_t cnt = n->s->node_number, i;
+	char (*lines)[PEERDOC_MAX] = calloc(cnt, sizeof(*lines));
+	char (*enodes)[400] = calloc(cnt, sizeof(*enodes));
+	const char **lp = calloc(cnt, sizeof(*lp)), **ep = calloc(cnt,
+	    sizeof(*ep));
+	size_t *lens = calloc(cnt, sizeof(*lens));
+	char hash[67];
+	int r = -ENOMEM;
+
+	if (lines == NULL || enodes == NULL || lp == NULL || ep == NULL ||
+	    lens == NULL)
+		goto out;
+	for (i = 0; i < cnt; i++) {
+		r = doc_line(&n->peers[i], lines[i], sizeof(lines[i]),
+		    &lens[i]);
+		if (r == 0)
+			r = render_enode(n->s, &n->peers[i], enodes[i],
+			    sizeof(enodes[i]));
+		if (r < 0)
+			goto out;
+		lp[i] = lines[i];
+		ep[i] = enodes[i];
+	}
+	netrecord_hash(genesis, glen, hash);
+	r = netrecord_from_docs(&n->rec, n->s->consensus, n->peers, lp, lens,
+	    ep, cnt, hash);
+	if (r == 0)
+		r = record_write(n, err, errlen);
+	if (r == 0)
+		n->formed = true;
+out:
+	if (r < 0 && err[0] == '\0')
+		strbuf_seterr(err, errlen, "cannot make the network record: "
+		    "%s", strerror(-r));
+	free(lines);
+	free(enodes);
+	free(lp);
+	free(ep);
+	free(lens);
+	return r;
+}
+
+static void configure(struct node *n)
+{
+	struct settings *s = n->s;
+	struct render_set set = {0};
+	char err[512] = "";
+	const struct render_file *f;
+	int r;
+
+	n->phase = PHASE_CONFIGURING;
+	s->privacy = resolve_privacy(s);
+	r = render_all(s, n->peers, s->node_number, s->node_ordinal, &set, err,
+	    sizeof(err));
+	if (r == 0)
+		r = write_set(s, &set, err, sizeof(err));
+	f = render_find(&set, "genesis.json");
+	/* Last: a data dir with a record is a formed network's member. */
+	if (r == 0 && f != NULL)
+		r = record_form(n, f->data, f->len, err, sizeof(err));
+	if (r < 0) {
+		render_set_free(&set);
+		node_fail(n, 1, err);
+		return;
+	}
+	if (f != NULL)
+		n->genesis = dup_bytes(f->data, f->len);
+	f = render_find(&set, "dd/static-nodes.json");
+	if (f != NULL)
+		n->static_nodes = dup_bytes(f->data, f->len);
+	render_set_free(&set);
+	log_event(LOG_INFO, "configuration written", "consensus",
+	    settings_consensus_name(s->consensus), "privacy",
+	    settings_privacy_name(s->privacy), "address_mode",
+	    s->address_mode == ADDRESS_DNS ? "dns" : "ip", NULL);
+	launch_children(n);
+}
+
+/*
+ * A restart of a formed node (DESIGN §11): no waiting for peers. The node
+ * lists come from the record (with this node's own entry as it is now),
+ * the genesis and the TM config stay as they are, and the TM and geth
+ * start at once; discovery goes on in the background.
+ */
+static int start_from_record(struct node *n, char *err, size_t errlen)
+{
+	struct settings *s = n->s;
+	char enode[400];
+	int r;
+
+	s->privacy = resolve_privacy(s);
+	r = render_enode(s, &n->self, enode, sizeof(enode));
+	if (r == 0)
+		r = netrecord_update(&n->rec, &n->self, n->env_json,
+		    n->env_json_len, enode);
+	if (r == -ENOENT || r == -EEXIST) {
+		strbuf_seterr(err, errlen, "this node (%s, node_id %.16s...) "
+		    "is %s in its network record %s/%s", n->self.name,
+		    n->self.node_id, r == -ENOENT ? "not a member" :
+		    "another identity than the member at its ordinal",
+		    s->data_dir, NETRECORD_FILE);
+		return -EINVAL;
+	}
+	if (r < 0) {
+		strbuf_seterr(err, errlen, "cannot update the network record: "
+		    "%s", strerror(-r));
+		return r;
+	}
+	if (r == 1)
+		log_event(LOG_INFO, "this node's address changed", "enode",
+		    enode, NULL);
+	r = write_lists(n, err, errlen);
+	if (r == 0)
+		r = record_write(n, err, errlen);
+	if (r < 0)
+		return r;
+	n->from_record = true;
+	log_event(LOG_INFO, "starting from the network record", "genesis",
+	    n->rec.genesis, NULL);
+	log_info("member of a formed network of %zu: starting at once, "
+	    "discovering in the background", n->rec.count);
+	launch_children(n);
+	return 0;
+}
+
+/*
+ * A member's document while running from the record: a new address is
+ * written to the node lists (geth re-reads permissioned-nodes.json at every
+ * connection), kept in the record for the next start and handed to geth.
+ */
+static void member_seen(struct node *n, const struct peerdoc *doc)
+{
+	char line[PEERDOC_MAX], enode[400], old[400] = "", err[512] = "";
+	const struct netrecord_member *m = netrecord_find(&n->rec,
+	    doc->ordinal);
+	size_t len;
+	int r;
+
+	if (m != NULL)
+		memcpy(old, m->enode, sizeof(old));
+	r = doc_line(doc, line, sizeof(line), &len);
+	if (r == 0)
+		r = render_enode(n->s, doc, enode, sizeof(enode));
+	if (r == 0)
+		r = netrecord_update(&n->rec, doc, line, len, enode);
+	if (r == -ENOENT) {
+		log_event(LOG_INFO, "not a member of this network", "peer",
+		    doc->name, "node_id", doc->node_id, NULL);
+		return;
+	}
+	if (r == -EEXIST) {
+		log_event(LOG_WARN, "another identity at a member's ordinal: "
+		    "ignored", "peer", doc->name, "node_id", doc->node_id,
+		    NULL);
+		return;
+	}
+	if (r < 0) {
+		log_event(LOG_WARN, "cannot take a member's document", "peer",
+		    doc->name, "error", strerror(-r), NULL);
+		return;
+	}
+	if (r == 0)
+		return;
+	r = write_lists(n, err, sizeof(err));
+	if (r == 0)
+		r = record_write(n, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s", err);
+		return;
+	}
+	if (strcmp(old, enode) == 0)
+		return; /* its document is kept now (a rebuilt record) */
+	n->members_moved++;
+	log_event(LOG_INFO, "member at a new address", "peer", doc->name,
+	    "enode", enode, NULL);
+	add_peer(n, doc->ordinal, enode);
 }
 
 static void log_progress(struct node *n)
@@ -433,6 +909,10 @@ static void on_found(void *arg, const struct peerdoc *doc)
 {
 	struct node *n = arg;
 
+	if (n->formed) {
+		member_seen(n, doc);
+		return;
+	}
 	if (doc->ordinal >= n->s->node_number || n->known[doc->ordinal])
 		return;
 	n->peers[doc->ordinal] = *doc;
@@ -445,6 +925,10 @@ static void on_done(void *arg)
 {
 	struct node *n = arg;
 
+	if (n->from_record) {
+		log_info("every member answered");
+		return;
+	}
 	if (n->phase != PHASE_DISCOVERING)
 		return;
 	n->discovered_ms = evloop_now();
@@ -536,7 +1020,7 @@ static int status_json(struct node *n, struct buf *b)
 	    phase_names[n->phase], n->self.name, n->self.ordinal,
 	    n->s->node_number,
 	    n->disc ? discovery_found_count(n->disc) + 1 : 1,
-	    n->ready ? "true" : "false");
+	    node_ready(n) ? "true" : "false");
 	used = 0;
 	if (n->disc == NULL ||
 	    discovery_status_json(n->disc, b->p + b->used, b->len - b->used,
@@ -551,7 +1035,23 @@ static int status_json(struct node *n, struct buf *b)
 		bprintf(b, "[]");
 	else
 		b->used += used;
-	bprintf(b, "}\n");
+	bprintf(b, ",\"geth\":");
+	used = 0;
+	if (n->watch == NULL ||
+	    gethwatch_status_json(n->watch, b->p + b->used, b->len - b->used,
+	    &used) < 0)
+		bprintf(b, "null");
+	else
+		b->used += used;
+	bprintf(b, ",\"network\":{\"state\":\"%s\",\"genesis\":",
+	    network_state(n));
+	if (n->formed)
+		bprintf(b, "\"%s\",\"members\":[", n->rec.genesis);
+	else
+		bprintf(b, "null,\"members\":[");
+	for (size_t i = 0; i < n->rec.count; i++)
+		bprintf(b, "%s%u", i ? "," : "", n->rec.members[i].ordinal);
+	bprintf(b, "],\"moved\":%lu}}\n", n->members_moved);
 	return 0;
 }
 
@@ -583,6 +1083,16 @@ static int metrics_text(struct node *n, struct buf *b)
 			bprintf(b, "peerd_child_up{child=\"%s\"} %d\n", tm,
 			    supervisor_running(n->sup, tm) ? 1 : 0);
 	}
+	bprintf(b, "# TYPE peerd_network_members gauge\n"
+	    "peerd_network_members %zu\n", n->rec.count);
+	if (n->watch != NULL) {
+		if (gethwatch_metrics(n->watch, b->p + b->used,
+		    b->len - b->used, &used) == 0)
+			b->used += used;
+	} else if (n->s->launch) {
+		bprintf(b, "# TYPE peerd_geth_up gauge\npeerd_geth_up 0\n");
+	}
+	used = 0;
 	if (n->disc != NULL &&
 	    discovery_metrics(n->disc, b->p + b->used, b->len - b->used,
 	    &used) == 0)
@@ -592,6 +1102,30 @@ static int metrics_text(struct node *n, struct buf *b)
 	    &used) == 0)
 		b->used += used;
 	return 0;
+}
+
+/*
+ * A member pushed a document other than the one on record (restarted with
+ * a new address, say): what it pushes is not trusted as such, but it is
+ * polled again, as discovery would poll a new peer, at most every
+ * REFRESH_MS.
+ */
+static void recheck_member(struct node *n, unsigned ordinal, const char *doc)
+{
+	const struct netrecord_member *m = netrecord_find(&n->rec, ordinal);
+	uint64_t now = evloop_now();
+	size_t len = strlen(doc);
+
+	if (m == NULL || ordinal >= n->s->node_number ||
+	    n->refreshed_ms == NULL)
+		return;
+	if (m->doc != NULL && m->doclen == len && memcmp(m->doc, doc, len) == 0)
+		return;
+	if (n->refreshed_ms[ordinal] != 0 &&
+	    now - n->refreshed_ms[ordinal] < REFRESH_MS)
+		return;
+	n->refreshed_ms[ordinal] = now;
+	(void)discovery_refresh(n->disc, ordinal);
 }
 
 static int on_http(void *arg, const struct http_request *req,
@@ -606,9 +1140,12 @@ static int on_http(void *arg, const struct http_request *req,
 	tmp[0] = '\0';
 	if (from >= 0 && n->disc != NULL && (unsigned)from != n->s->node_ordinal) {
 		/* The asker's own document may come with its request. */
-		if (req->doc != NULL)
+		if (req->doc != NULL) {
+			if (n->formed)
+				recheck_member(n, (unsigned)from, req->doc);
 			(void)discovery_offer(n->disc, (unsigned)from, req->doc,
 			    strlen(req->doc), req->peer_ip);
+		}
 		discovery_hello(n->disc, (unsigned)from);
 	}
 	if (strcmp(path, "/env.json") == 0)
@@ -631,11 +1168,17 @@ static int on_http(void *arg, const struct http_request *req,
 	if (strcmp(path, "/healthz") == 0)
 		return respond(resp, 200, "text/plain", "ok\n", 3);
 	if (strcmp(path, "/readyz") == 0) {
-		if (n->ready)
+		if (node_ready(n))
 			return respond(resp, 200, "text/plain", "ready\n", 6);
-		bprintf(&b, "not ready: %s\n", n->phase == PHASE_LAUNCHING &&
-		    n->launch ? launch_state(n->launch) :
-		    phase_names[n->phase]);
+		if (n->phase == PHASE_RUNNING && n->watch != NULL)
+			bprintf(&b, "not ready: %s\n",
+			    gethwatch_state(n->watch)->reason[0] ?
+			    gethwatch_state(n->watch)->reason :
+			    "waiting for geth to answer over IPC");
+		else
+			bprintf(&b, "not ready: %s\n",
+			    n->phase == PHASE_LAUNCHING && n->launch ?
+			    launch_state(n->launch) : phase_names[n->phase]);
 		return respond(resp, 503, "text/plain", tmp, b.used);
 	}
 	if (strcmp(path, "/status") == 0) {
@@ -700,7 +1243,10 @@ int node_run(struct settings *s, const sigset_t *saved)
 	n.loop = evloop_new();
 	n.peers = calloc(s->node_number, sizeof(*n.peers));
 	n.known = calloc(s->node_number, sizeof(*n.known));
-	if (n.loop == NULL || n.peers == NULL || n.known == NULL) {
+	n.refreshed_ms = calloc(s->node_number, sizeof(*n.refreshed_ms));
+	n.add_pending = calloc(s->node_number, sizeof(*n.add_pending));
+	if (n.loop == NULL || n.peers == NULL || n.known == NULL ||
+	    n.refreshed_ms == NULL || n.add_pending == NULL) {
 		log_error("out of memory");
 		goto out;
 	}
@@ -729,6 +1275,12 @@ int node_run(struct settings *s, const sigset_t *saved)
 	n.peers[s->node_ordinal] = n.self;
 	n.known[s->node_ordinal] = true;
 
+	r = record_load(&n, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+
 	n.http = http_server_new(n.loop,
 	    &(const struct http_server_config){.port = s->http_port,
 		.paths = paths},
@@ -739,7 +1291,14 @@ int node_run(struct settings *s, const sigset_t *saved)
 	}
 	log_info("serving the identity on port %u", s->http_port);
 
-	n.phase = PHASE_DISCOVERING;
+	if (n.formed) {
+		if (start_from_record(&n, err, sizeof(err)) < 0) {
+			log_error("%s", err);
+			goto out;
+		}
+	} else {
+		n.phase = PHASE_DISCOVERING;
+	}
 	n.disc = discovery_new(n.loop,
 	    &(const struct discovery_config){.prefix = s->node_prefix,
 		.domain = s->node_domain, .port = s->http_port,
@@ -754,9 +1313,10 @@ int node_run(struct settings *s, const sigset_t *saved)
 		log_error("cannot start discovery");
 		goto out;
 	}
-	n.progress_timer = evloop_timer(n.loop, evloop_now() + PROGRESS_MS,
-	    on_progress, &n);
-	if (s->discovery_timeout > 0)
+	if (!n.formed)
+		n.progress_timer = evloop_timer(n.loop,
+		    evloop_now() + PROGRESS_MS, on_progress, &n);
+	if (s->discovery_timeout > 0 && !n.formed)
 		n.deadline_timer = evloop_timer(n.loop,
 		    evloop_now() + s->discovery_timeout * 1000ull, on_deadline,
 		    &n);
@@ -765,6 +1325,7 @@ int node_run(struct settings *s, const sigset_t *saved)
 	if (r < 0)
 		log_error("event loop failed: %s", strerror(-r));
 out:
+	gethwatch_free(n.watch);
 	launch_free(n.launch);
 	discovery_free(n.disc);
 	http_server_free(n.http);
@@ -772,6 +1333,9 @@ out:
 	evloop_free(n.loop);
 	free(n.peers);
 	free(n.known);
+	free(n.refreshed_ms);
+	free(n.add_pending);
+	netrecord_free(&n.rec);
 	free(n.static_nodes);
 	free(n.genesis);
 	return n.exit_code;

@@ -103,6 +103,14 @@ int discovery_start(struct discovery *d) __attribute__((warn_unused_result));
  * before start, after cancel, and for self or out-of-range ordinals.
  */
 void discovery_hello(struct discovery *d, unsigned ordinal);
+/*
+ * Forgets peer `ordinal`'s document and polls it now, as if it had never
+ * been found: for a peer whose document may have changed (a restarted
+ * member with a new address pushed a different one). Its found callback
+ * runs again with what it serves now; done is not called again. 0, or
+ * -EPERM (not started, cancelled, self or out of range).
+ */
+int discovery_refresh(struct discovery *d, unsigned ordinal);
 /* Stops all transfers and timers (stop requested); no callback after. */
 void discovery_cancel(struct discovery *d);
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """JSON/YAML helpers for tests/cluster/run.sh (stdlib, plus PyYAML if any).
 
-  jcheck.py field KEY              < doc.json   value of a top-level member
+  jcheck.py field KEY[.KEY]       < doc.json   value of a (nested) member
   jcheck.py fields KEY FILE...                  KEY of each file, one a line
   jcheck.py enode-ids FILE                      node IDs of the enode URLs
   jcheck.py enode-hosts FILE                    host part of the enode URLs
@@ -40,7 +40,9 @@ def enodes(path):
 def main():
     cmd = sys.argv[1]
     if cmd == "field":
-        v = json.load(sys.stdin).get(sys.argv[2])
+        v = json.load(sys.stdin)
+        for k in sys.argv[2].split("."):  # a.b: member b of member a
+            v = v.get(k) if isinstance(v, dict) else None
         print("" if v is None else v)
     elif cmd == "fields":
         for path in sys.argv[3:]:

@@ -24,7 +24,8 @@ QP_STATE=$base
 # shellcheck source=scripts/lib/netns.sh
 . "$root/scripts/lib/netns.sh"
 
-all_cases=(n5 n64 late restart hostile secret relay dns dnsmode setup launch)
+all_cases=(n5 n64 late restart hostile secret relay dns dnsmode setup launch
+	record moved legacy frozen)
 
 # --- binaries ---------------------------------------------------------------
 if [ -z "${PEERD:-}" ]; then
@@ -601,6 +602,147 @@ case_launch() {
 		[ "$code" = 143 ] || die "quorum-$i exited $code after SIGTERM, want 143"
 	done
 	note "SIGTERM: every namespace empty within the grace time, exit 143"
+}
+
+# --- restarts from the network record (DESIGN §11) -------------------------
+
+# The geth and TM stand-ins on PATH for launched nodes.
+standins() {
+	local bin=$QP_STATE/bin t
+	for t in fake-geth fake-tm; do
+		[ -x "$BUILD/$t" ] || die "no $BUILD/$t"
+	done
+	mkdir -p "$bin"
+	ln -sf "$BUILD/fake-geth" "$bin/geth"
+	ln -sf "$BUILD/fake-tm" "$bin/tessera"
+}
+
+# lstart I N [VAR=value...]: start with the stand-ins, LAUNCH=yes.
+lstart() {
+	local i=$1 n=$2
+	shift 2
+	start "$i" "$n" LAUNCH=yes PRIVACY=none STOP_TIMEOUT=5 \
+		"PATH=$QP_STATE/bin:$PATH" FAKE_LOG="$QP_STATE/logs/fake-$i.log" "$@"
+}
+
+# stop I: SIGTERM node I's daemon and wait until its namespace is empty.
+stop() {
+	local pid
+	pid=$(qp_pid "$1") || return 0
+	kill -TERM "$pid"
+	qp_wait 30 qp_ns_empty "$1" || die "quorum-$1 did not stop on SIGTERM"
+}
+
+status_field() { qp_curl "$1" /status | jq_ field "$2"; }
+
+# A formed node restarted while the others are down starts geth at once
+# from its record, and is ready (geth answers over IPC) without them.
+case_record() {
+	local n=3 i
+	standins
+	net "$n"
+	for ((i = 0; i < n; i++)); do lstart "$i" "$n"; done
+	converge "$n" 120
+	[ -f "$(qp_dir 0)/network.json" ] || die "no network.json on quorum-0"
+	[ "$(status_field 0 network.state)" = member ] ||
+		die "quorum-0 network.state: $(status_field 0 network.state)"
+	for ((i = 0; i < n; i++)); do stop "$i"; done
+	note "formed, then every node stopped"
+	lstart 0 "$n"
+	qp_wait 30 ready 0 || die "quorum-0 restarted alone is not ready"
+	[ "$(grep -c '^GETH start' "$QP_STATE/logs/fake-0.log")" = 2 ] ||
+		die "geth was not started again on quorum-0"
+	[ "$(status_field 0 phase)" = running ] ||
+		die "quorum-0 phase: $(status_field 0 phase)"
+	[ "$(status_field 0 network.members)" = "[0, 1, 2]" ] ||
+		die "quorum-0 network.members: $(status_field 0 network.members)"
+	note "quorum-0 runs geth and is ready with its 2 peers down"
+	lstart 1 "$n"
+	lstart 2 "$n"
+	qp_wait 30 all_ready "$n" || die "not every node ready after restart"
+	same_files "$n"
+	note "all three back, node lists unchanged"
+}
+
+# A member restarted at a new address (ADDRESS_MODE=ip: a new pod IP) is
+# found by the others in the background: their permissioned and static
+# nodes and records name it there, and their geth got admin_addPeer.
+case_moved() {
+	local n=3 i new=$QP_NET.9.9 old
+	standins
+	net "$n"
+	for ((i = 0; i < n; i++)); do lstart "$i" "$n"; done
+	converge "$n" 120
+	old=$(qp_ip 1)
+	stop 1
+	ip -n "$(qp_ns 1)" addr add "$new/16" dev eth0 ||
+		die "cannot add $new to quorum-1"
+	lstart 1 "$n" NODE_IP="$new"
+	qp_wait 30 ready 1 || die "quorum-1 restarted at $new is not ready"
+	for i in 0 2; do
+		qp_wait 30 grep -q "@$new:" "$(qp_dir "$i")/dd/permissioned-nodes.json" ||
+			die "quorum-$i's permissioned-nodes.json does not name $new"
+		grep -q "@$old:" "$(qp_dir "$i")/dd/permissioned-nodes.json" &&
+			die "quorum-$i's permissioned-nodes.json still names $old"
+		grep -q "@$new:" "$(qp_dir "$i")/dd/static-nodes.json" ||
+			die "quorum-$i's static-nodes.json does not name $new"
+		grep -q "@$new:" "$(qp_dir "$i")/network.json" ||
+			die "quorum-$i's network record does not name $new"
+		qp_wait 20 grep -q "^GETH addPeer enode://.*@$new:" \
+			"$QP_STATE/logs/fake-$i.log" ||
+			die "quorum-$i's geth got no admin_addPeer for $new"
+	done
+	same_files "$n"
+	note "quorum-1 moved $old -> $new: lists, records, admin_addPeer"
+}
+
+# A data dir made before records existed (chain data, no network.json) is
+# started from its own genesis.json and static-nodes.json, never formed
+# again, even with every peer down.
+case_legacy() {
+	local n=3 i before
+	standins
+	net "$n"
+	for ((i = 0; i < n; i++)); do lstart "$i" "$n"; done
+	converge "$n" 120
+	for ((i = 0; i < n; i++)); do stop "$i"; done
+	rm "$(qp_dir 0)/network.json"
+	before=$(snapshot 0 genesis.json dd/static-nodes.json)
+	lstart 0 "$n"
+	qp_wait 30 ready 0 || die "quorum-0 without a record is not ready"
+	[ -f "$(qp_dir 0)/network.json" ] || die "the record was not rebuilt"
+	[ "$(status_field 0 network.members)" = "[0, 1, 2]" ] ||
+		die "rebuilt members: $(status_field 0 network.members)"
+	[ "$(snapshot 0 genesis.json dd/static-nodes.json)" = "$before" ] ||
+		die "genesis.json or static-nodes.json was rewritten"
+	grep -q 'rebuilt from genesis.json' "$(qp_log 0)" ||
+		die "no log line says the record was rebuilt"
+	note "record rebuilt from genesis.json and static-nodes.json"
+}
+
+# The genesis is frozen: a formed node whose genesis.json no longer is the
+# one its network formed with stops, naming both hashes, and changes
+# nothing.
+case_frozen() {
+	local n=2 i before code
+	standins
+	net "$n"
+	for ((i = 0; i < n; i++)); do lstart "$i" "$n"; done
+	converge "$n" 120
+	for ((i = 0; i < n; i++)); do stop "$i"; done
+	sed -i 's/"gasLimit"/"gasLimit" /' "$(qp_dir 0)/genesis.json"
+	before=$(snapshot 0 genesis.json network.json dd/static-nodes.json)
+	lstart 0 "$n"
+	qp_wait 20 sh -c "! kill -0 $(cat "$(qp_pidfile 0)") 2>/dev/null" ||
+		die "quorum-0 kept running with another genesis"
+	wait "$(cat "$(qp_pidfile 0)")" 2>/dev/null
+	grep -q 'is not the genesis this node.s network formed with' \
+		"$(qp_log 0)" || die "no line names the genesis mismatch"
+	[ "$(snapshot 0 genesis.json network.json dd/static-nodes.json)" = \
+		"$before" ] || die "files changed"
+	[ "$(grep -c '^GETH start' "$QP_STATE/logs/fake-0.log")" = 1 ] ||
+		die "geth was started with another genesis"
+	note "refused: $(grep -o 'keccak256 0x[0-9a-f]*' "$(qp_log 0)" | head -2 | tr '\n' ' ')"
 }
 
 # qp_ns_has I WORD: a process whose command line holds WORD runs in node

@@ -423,6 +423,7 @@ static void run_until(struct seq *q, bool *flag, unsigned ms)
 static const char sh_geth[] =
     "#!/bin/sh\n"
     "case \"$1\" in version) [ -n \"$PRIVATE_CONFIG\" ] && exit 9\n"
+    "  echo version >> \"${0%/*}/trace\";\n"
     "  echo Geth; echo Version: 1.9.7-stable; echo Quorum Version: 2.7.0;"
     " exit 0;; esac\n"
     "case \"$3\" in init) [ -n \"$PRIVATE_CONFIG\" ] && exit 9\n"
@@ -486,6 +487,86 @@ static void test_sequence_ok(void **state)
 	launch_free(lh);
 	supervisor_free(sup);
 	evloop_free(q.l);
+}
+
+/* One launch of sh_geth to geth running and stopped; returns the trace. */
+static void launch_once(struct settings *s, char *trace, size_t len)
+{
+	struct seq q = {0};
+	struct supervisor *sup;
+	struct launch *lh;
+	char path[128];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/trace", tmpdir);
+	unlink(path);
+	q.l = evloop_new();
+	sup = supervisor_new(q.l, NULL, 2, &sev, &q);
+	lh = launch_new(q.l, sup, s, &lev, &q);
+	assert_int_equal(launch_start(lh), 0);
+	run_until(&q, &q.ready, 5000);
+	assert_true(q.ready);
+	/* Until geth (sh) has written its "run" line: bounded, 5 s. */
+	for (int i = 0; i < 100; i++) {
+		trace[0] = '\0';
+		f = fopen(path, "r");
+		if (f != NULL) {
+			n = fread(trace, 1, len - 1, f);
+			trace[n] = '\0';
+			fclose(f);
+		}
+		if (strstr(trace, "run ") != NULL)
+			break;
+		assert_true(evloop_run_once(q.l, 50) >= 0);
+	}
+	supervisor_shutdown(sup, 1);
+	run_until(&q, &q.finished, 5000);
+	launch_free(lh);
+	supervisor_free(sup);
+	evloop_free(q.l);
+}
+
+/*
+ * First boot is "geth init has succeeded here", not "chaindata exists":
+ * geth init makes that directory before it writes the genesis, so a node
+ * killed in between must run init again at its next start. Once init has
+ * succeeded, later starts neither init nor ask geth its version again.
+ */
+static void test_sequence_interrupted_init(void **state)
+{
+	struct settings s;
+	char path[160], trace[1024];
+
+	(void)state;
+	seq_settings(&s);
+	s.privacy = PRIVACY_NONE;
+	write_exe("g", sh_geth, 0755);
+	snprintf(path, sizeof(path), "%s/geth-init.done", tmpdir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/geth-version", tmpdir);
+	unlink(path);
+	/* What a geth init killed part way leaves. */
+	snprintf(path, sizeof(path), "mkdir -p %s/dd/geth/chaindata", tmpdir);
+	assert_int_equal(system(path), 0);
+	launch_once(&s, trace, sizeof(trace));
+	if (strstr(trace, "version\ninit\nrun ignore --datadir") == NULL)
+		fail_msg("trace: %s", trace);
+	launch_once(&s, trace, sizeof(trace));
+	assert_null(strstr(trace, "init"));
+	assert_null(strstr(trace, "version"));
+	assert_non_null(strstr(trace, "run ignore --datadir"));
+	/* A new geth executable (an upgraded image): its version is asked. */
+	write_exe("g", sh_geth, 0755);
+	{
+		char touch[200];
+
+		snprintf(touch, sizeof(touch), "touch -d '2001-01-01' %s/g",
+		    tmpdir);
+		assert_int_equal(system(touch), 0);
+	}
+	launch_once(&s, trace, sizeof(trace));
+	assert_non_null(strstr(trace, "version\nrun ignore --datadir"));
 }
 
 static void test_sequence_failures(void **state)
@@ -552,8 +633,8 @@ static void test_sequence_failures(void **state)
 	/* geth init fails: code 1. */
 	seq_settings(&s);
 	s.privacy = PRIVACY_NONE;
-	snprintf(dd, sizeof(dd), "%s/dd/geth/chaindata", tmpdir);
-	rmdir(dd);
+	snprintf(dd, sizeof(dd), "%s/geth-init.done", tmpdir);
+	unlink(dd);
 	setenv("INIT_EXIT", "3", 1);
 	memset(&q, 0, sizeof(q));
 	q.l = evloop_new();
@@ -584,6 +665,7 @@ int main(void)
 	    cmocka_unit_test(test_dry_run),
 	    cmocka_unit_test(test_resolve_privacy),
 	    cmocka_unit_test(test_sequence_ok),
+	    cmocka_unit_test(test_sequence_interrupted_init),
 	    cmocka_unit_test(test_sequence_failures),
 	};
 	char cmd[128];
