@@ -10,6 +10,13 @@
 #       host names in static-nodes.json
 #   (d) the image runs as non-root, with NET_BIND_SERVICE as its only
 #       capability
+#   (e) the image built with the REAL GoQuorum geth (QUORUM_GETH, default
+#       ../shared/quorum/geth beside the repository; the `minimal` target,
+#       PRIVACY=none): 3 raft nodes in a generated compose file form a
+#       network and tests/quorum/flow.mjs (solc + ethers) deploys, reads and
+#       sets a contract over their JSON-RPC from this host. Where there is no
+#       real geth, (e) prints "not run" and the script exits 3 if nothing
+#       else failed: not run is not passed.
 #
 #   tests/e2e/run.sh            everything
 #   tests/e2e/run.sh build      only the base image and the image builds
@@ -23,6 +30,7 @@
 #   E2E_KEEP_IMAGES  1 = keep the images built here (faster reruns)
 #   E2E_STOP_CODES   exit codes accepted after `stop` (default "0 143")
 #   E2E_CONTEXT      build context (default: the repository root)
+#   QUORUM_GETH      the real geth for (e) (default ../shared/quorum/geth)
 # ok() always succeeds, so "A && ok || bad" is an if/else.
 # shellcheck disable=SC2015
 set -euo pipefail
@@ -41,6 +49,11 @@ net=qpe2e$$-net
 work=$(mktemp -d "${TMPDIR:-/tmp}/e2e.XXXXXX")
 dockerd_pid=
 compose=()
+compose_cmd=()
+real_compose=()
+build_args=()
+real_geth=${QUORUM_GETH:-$root/../shared/quorum/geth}
+real_not_run=
 passed=0
 failed=0
 
@@ -54,11 +67,15 @@ cleanup() {
 	if [ ${#compose[@]} -gt 0 ]; then
 		"${compose[@]}" down -v --remove-orphans >/dev/null 2>&1
 	fi
+	if [ ${#real_compose[@]} -gt 0 ]; then
+		"${real_compose[@]}" down -v --remove-orphans >/dev/null 2>&1
+	fi
 	docker ps -aq --filter "label=qpe2e=$project" | xargs -r docker rm -fv >/dev/null 2>&1
 	docker network rm "$net" >/dev/null 2>&1
 	if [ "${E2E_KEEP_IMAGES:-0}" != 1 ]; then
 		docker rmi "$tag:latest" "$tag:quorum-standin" \
-			"$tag:tessera-standin" "$tag:build" >/dev/null 2>&1
+			"$tag:tessera-standin" "$tag:build" "$tag:real" \
+			"$tag:quorum-real" >/dev/null 2>&1
 		# The classic builder leaves untagged stage images: remove the
 		# ones that were not there before.
 		docker images -q -f dangling=true | sort >"$work/dangling.after"
@@ -95,13 +112,13 @@ start_engine() {
 
 find_compose() {
 	if docker compose version >/dev/null 2>&1; then
-		compose=(docker compose)
+		compose_cmd=(docker compose)
 	elif command -v docker-compose >/dev/null; then
-		compose=(docker-compose)
+		compose_cmd=(docker-compose)
 	else
 		die "neither 'docker compose' nor docker-compose (Debian: apt-get install docker-compose)"
 	fi
-	compose+=(-p "$project" -f "$root/docker/docker-compose.yml")
+	compose=("${compose_cmd[@]}" -p "$project" -f "$root/docker/docker-compose.yml")
 }
 
 # ---------------------------------------------------- apt mirrors --------
@@ -163,9 +180,10 @@ base_image() {
 
 # ------------------------------------------------------------ images -----
 build_images() {
-	local args=(--network host -f "$context/docker/Dockerfile"
+	build_args=(--network host -f "$context/docker/Dockerfile"
 		--build-arg "APT_MIRROR=$apt_mirror"
 		--build-arg "APT_SECURITY_MIRROR=$apt_security")
+	local args=("${build_args[@]}")
 	# Without buildx the classic builder is used; the Dockerfile needs no
 	# BuildKit feature.
 	docker buildx version >/dev/null 2>&1 || export DOCKER_BUILDKIT=0
@@ -382,6 +400,167 @@ test_statefulset_shape() {
 		bad "file capability: CapEff is $capeff"
 }
 
+# ------------------------------------------------- (e) real geth -------
+# rpc_ip IP METHOD: the result of a JSON-RPC call to geth at IP:8545, from
+# this host (strings bare); fails on an error or no answer.
+rpc_ip() {
+	curl -fsS --max-time 5 -H 'Content-Type: application/json' \
+		--data "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":[]}" \
+		"http://$1:8545" 2>/dev/null |
+		python3 -c 'import json, sys
+d = json.load(sys.stdin)
+r = d.get("result")
+sys.exit(1) if "error" in d or r is None else print(r)'
+}
+
+# raft_member IP N: geth at IP is a raft minter or verifier with N-1 peers.
+raft_member() {
+	local role peers
+	role=$(rpc_ip "$1" raft_role) || return 1
+	case $role in minter | verifier) ;; *) return 1 ;; esac
+	peers=$(rpc_ip "$1" net_peerCount) || return 1
+	[ $((peers)) -eq $(($2 - 1)) ]
+}
+
+test_real_geth() {
+	log "(e) the real GoQuorum geth: 3 raft nodes, PRIVACY=none, contract flow"
+	if [ ! -f "$real_geth" ] || [ ! -x "$real_geth" ]; then
+		real_not_run="no real geth at $real_geth (set QUORUM_GETH)"
+		printf 'not run: (e) real geth: %s\n' "$real_not_run"
+		return 0
+	fi
+	local qdir=$root/tests/quorum rdir=$work/real i c ip cs=() ips=() t
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		bad "(e) needs node and npm for tests/quorum/flow.mjs (scripts/deps.sh node)"
+		return 1
+	fi
+	if [ ! -d "$qdir/node_modules/solc" ] || [ ! -d "$qdir/node_modules/ethers" ]; then
+		log "npm ci in tests/quorum"
+		(cd "$qdir" && npm ci --no-audit --no-fund --loglevel=error) >"$work/npm.log" 2>&1 ||
+			{ bad "(e) npm ci failed: $(tail -n 5 "$work/npm.log")"; return 1; }
+	fi
+
+	# An image with the official ones' layout, holding the real geth.
+	mkdir -p "$rdir"
+	cp "$real_geth" "$rdir/geth"
+	cat >"$rdir/Dockerfile.quorum" <<-EOF
+		FROM $base
+		COPY geth /usr/local/bin/geth
+	EOF
+	docker build -q -f "$rdir/Dockerfile.quorum" -t "$tag:quorum-real" "$rdir" \
+		>"$work/real-quorum.log" 2>&1 ||
+		{ bad "(e) geth image: $(tail -n 5 "$work/real-quorum.log")"; return 1; }
+	log "building the node image with the real geth (target minimal: no TM)"
+	docker build --force-rm "${build_args[@]}" --target minimal \
+		--build-arg "QUORUM_IMAGE=$tag:quorum-real" \
+		-t "$tag:real" "$context" >"$work/real-image.log" 2>&1 ||
+		{ bad "(e) image build: $(tail -n 20 "$work/real-image.log")"; return 1; }
+	if docker run --rm --entrypoint geth "$tag:real" version 2>/dev/null |
+		grep -q '^Quorum Version:'; then
+		ok "(e) image with the real geth builds ($(docker run --rm --entrypoint geth "$tag:real" version |
+			sed -n 's/^Quorum Version: /Quorum /p'))"
+	else
+		bad "(e) the image's geth is not GoQuorum's"
+		return 1
+	fi
+
+	# Three raft nodes, each its own volume, PRIVACY=none.
+	cat >"$rdir/docker-compose.yml" <<-EOF
+		version: "3.8"
+		x-node: &node
+		  image: $tag:real
+		  command: ["run"]
+		  environment:
+		    NODE_NUMBER: "3"
+		    NODE_PREFIX: quorum-
+		    CONSENSUS: raft
+		    PRIVACY: none
+		    KEYSTORE_KDF: light
+		    STOP_TIMEOUT: "25"
+		  cap_drop: [ALL]
+		  cap_add: [NET_BIND_SERVICE]
+		  security_opt: ["no-new-privileges:true"]
+		  sysctls:
+		    net.ipv4.ip_unprivileged_port_start: 0
+		  init: false
+		  labels:
+		    qpe2e: $project
+		  healthcheck:
+		    test: ["CMD", "quorum-peerd", "probe", "http://localhost/readyz"]
+		    interval: 2s
+		    timeout: 5s
+		    retries: 3
+		    start_period: 120s
+		  stop_grace_period: 60s
+		  restart: "no"
+		services:
+		  quorum-0:
+		    <<: *node
+		    hostname: quorum-0
+		    volumes: ["quorum-0:/qdata"]
+		  quorum-1:
+		    <<: *node
+		    hostname: quorum-1
+		    volumes: ["quorum-1:/qdata"]
+		  quorum-2:
+		    <<: *node
+		    hostname: quorum-2
+		    volumes: ["quorum-2:/qdata"]
+		volumes:
+		  quorum-0:
+		  quorum-1:
+		  quorum-2:
+	EOF
+	real_compose=("${compose_cmd[@]}" -p "${project}real" -f "$rdir/docker-compose.yml")
+	"${real_compose[@]}" up -d --no-build >"$work/real-compose.log" 2>&1 ||
+		{ bad "(e) compose up: $(tail -n 20 "$work/real-compose.log")"; return 1; }
+	for i in 0 1 2; do
+		cs+=("$("${real_compose[@]}" ps -q "quorum-$i")")
+	done
+	wait_healthy "${cs[@]}" || return 1
+	ok "(e) 3 nodes with the real geth ready"
+	for c in "${cs[@]}"; do
+		ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$c")
+		[ -n "$ip" ] || { bad "(e) no address for container $c"; return 1; }
+		ips+=("$ip")
+	done
+	for i in 0 1 2; do
+		t=$((SECONDS + 120))
+		until raft_member "${ips[i]}" 3; do
+			if [ $SECONDS -ge $t ]; then
+				docker logs --tail 20 "${cs[i]}" >&2 || true
+				bad "(e) quorum-$i's geth (${ips[i]}:8545) is not a raft member with 2 peers within 120 s"
+				return 1
+			fi
+			sleep 1
+		done
+	done
+	ok "(e) raft network of 3 formed (every geth: minter or verifier, 2 peers)"
+	if node "$qdir/flow.mjs" --timeout 120 "http://${ips[0]}:8545" \
+		"http://${ips[1]}:8545" "http://${ips[2]}:8545" >"$work/flow.log" 2>&1; then
+		sed 's/^/     /' "$work/flow.log"
+		ok "(e) contract flow on the real geth: deploy 42, read on 3 nodes, set 7, read 7"
+	else
+		sed 's/^/     /' "$work/flow.log"
+		for c in "${cs[@]}"; do
+			printf -- '--- %s\n' "$c" >&2
+			docker logs --tail 15 "$c" >&2 || true
+		done
+		bad "(e) contract flow on the real geth"
+	fi
+	# The real geth stops on SIGTERM within the grace period.
+	local code
+	"${real_compose[@]}" stop >/dev/null 2>&1
+	for i in 0 1 2; do
+		code=$(docker inspect -f '{{.State.ExitCode}}' "${cs[i]}")
+		case " $stop_codes " in
+		*" $code "*) ok "(e) quorum-$i with the real geth stopped, exit $code" ;;
+		*) bad "(e) quorum-$i with the real geth exited $code after stop (want one of $stop_codes)" ;;
+		esac
+	done
+	"${real_compose[@]}" down -v >/dev/null 2>&1
+}
+
 # -------------------------------------------------------------- main -----
 [ -f "$context/docker/Dockerfile" ] || die "no docker/Dockerfile in $context"
 start_engine
@@ -395,6 +574,11 @@ if [ "$what" != build ]; then
 	find_compose
 	test_compose || true
 	test_statefulset_shape || true
+	test_real_geth || true
 fi
 printf '%d passed, %d failed\n' "$passed" "$failed"
-[ "$failed" -eq 0 ]
+[ "$failed" -eq 0 ] || exit 1
+if [ -n "$real_not_run" ]; then
+	printf 'not run: (e) %s\n' "$real_not_run"
+	exit 3
+fi

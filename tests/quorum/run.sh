@@ -1,0 +1,448 @@
+#!/usr/bin/env bash
+# Tests against the REAL GoQuorum geth: quorum-peerd daemons, each PID 1 of
+# its own PID namespace inside its own network namespace (as in a
+# container), start the real geth (raft or IBFT, PRIVACY=none), and a
+# contract flow (flow.mjs: solc + ethers 6) runs over their JSON-RPC.
+# Needs root, iproute2, util-linux, curl, python3, node >= 20 and npm.
+#
+#   tests/quorum/run.sh                    every case
+#   tests/quorum/run.sh raft3 status       only the named cases
+#
+# QUORUM_GETH=path picks the geth (default: the repository's sibling
+# shared/quorum/geth). Where there is none, the suite prints
+# "not run: no real geth" and exits 3: it did not run, it did not pass.
+# PEERD=path/quorum-peerd picks the daemon (default: build/, built with cmake
+# if absent). KEEP=1 keeps the state dir (data dirs, logs) of failed cases.
+# Namespaces are qpq-<i> on br-qpq in 10.215.0.0/16, apart from the other
+# suites' and scripts/local-cluster.sh's; all are removed on exit. The host
+# is on the bridge at 10.215.0.1 and reaches each geth's RPC at
+# http://<node IP>:8545. No case asserts on elapsed time; waits are bounded.
+# "A && B || C" is used where B cannot fail when A held:
+# shellcheck disable=SC2015
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+here=$root/tests/quorum
+NOT_RUN=3
+
+# --- the real geth, or "not run" ----------------------------------------
+GETH=${QUORUM_GETH:-$root/../shared/quorum/geth}
+not_run() {
+	printf 'not run: no real geth (%s)\n' "$*"
+	exit "$NOT_RUN"
+}
+[ -e "$GETH" ] || not_run "QUORUM_GETH=$GETH does not exist"
+[ -f "$GETH" ] && [ -x "$GETH" ] || not_run "$GETH is not an executable file"
+GETH=$(cd "$(dirname "$GETH")" && pwd)/$(basename "$GETH")
+geth_version=$("$GETH" version 2>/dev/null) ||
+	not_run "$GETH version fails"
+printf '%s\n' "$geth_version" | grep -q '^Quorum Version:' ||
+	not_run "$GETH is not GoQuorum's geth (no Quorum Version in \`geth version\`)"
+printf 'geth: %s (%s, Quorum %s)\n' "$GETH" \
+	"$(printf '%s\n' "$geth_version" | sed -n 's/^Version: //p')" \
+	"$(printf '%s\n' "$geth_version" | sed -n 's/^Quorum Version: //p')"
+
+QP_NS=qpq-
+QP_BR=br-qpq
+QP_NET=10.215
+base=$(mktemp -d /tmp/qpq.XXXXXX)
+chmod 0755 "$base"
+QP_STATE=$base
+# shellcheck source=scripts/lib/netns.sh
+. "$root/scripts/lib/netns.sh"
+
+all_cases=(raft3 ibft4 restart_minority restart_all dnsmode status sigstop)
+
+cleanup() {
+	qp_all_down
+	if [ "${KEEP:-0}" != 1 ] || [ "$failed" -eq 0 ]; then
+		rm -rf -- "$base"
+	fi
+}
+passed=0
+failed=0
+failed_names=()
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- binaries and node modules -------------------------------------------
+if [ -z "${PEERD:-}" ]; then
+	BUILD=${BUILD:-$root/build}
+	cmake -S "$root" -B "$BUILD" >/dev/null &&
+		cmake --build "$BUILD" -j"$(nproc)" --target quorum-peerd >/dev/null || {
+		echo "cannot build quorum-peerd in $BUILD" >&2
+		exit 1
+	}
+	PEERD=$BUILD/quorum-peerd
+fi
+PEERD=$(cd "$(dirname "$PEERD")" && pwd)/$(basename "$PEERD")
+QP_PEERD=$PEERD
+qp_need_root
+[ -x "$PEERD" ] || qp_die "no quorum-peerd at $PEERD"
+command -v node >/dev/null && command -v npm >/dev/null ||
+	qp_die "node and npm are needed (scripts/deps.sh node)"
+if [ ! -d "$here/node_modules/solc" ] || [ ! -d "$here/node_modules/ethers" ] ||
+	[ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
+	echo "== npm ci"
+	(cd "$here" && npm ci --no-audit --no-fund --loglevel=error) ||
+		qp_die "npm ci failed in $here"
+fi
+
+# --- helpers used inside cases (each case runs in a subshell) -------------
+die() {
+	printf '    FAIL: %s\n' "$*"
+	exit 1
+}
+note() { printf "    [%3d s] %s\n" $((SECONDS - ${t0:-0})) "$*"; }
+jq_() { "$QP_PY" "$here/jq.py" "$@"; }
+
+# Environment every daemon gets; cases add to it.
+common_env() {
+	printf '%s\n' KEYSTORE_KDF=light LOG_LEVEL=info LAUNCH=yes PRIVACY=none \
+		DISCOVERY_TIMEOUT=0 STOP_TIMEOUT=15 "GETH_BIN=$GETH" "PATH=$PATH"
+}
+
+net() { qp_net_up "$@" || die "cannot create the network"; }
+
+# start I N [VAR=value...]: quorum-peerd run as PID 1 of a new PID
+# namespace (and mount namespace with its own /proc, as in a container),
+# in node I's network namespace under its host name. The daemon's pid as
+# the host sees it goes to qp_pidfile I (so qp_pid works); unshare's to
+# <pidfile>.unshare. With QP_GATE (qp_gate_open) it waits there first.
+start() {
+	local i=$1 n=$2 envs u pid t log dir ns host
+	shift 2
+	# Expanded here: a background command expands its words in the forked
+	# child, whose command substitutions would be children of $! too.
+	log=$(qp_log "$i") dir=$(qp_dir "$i") ns=$(qp_ns "$i") host=$(qp_host "$i")
+	mapfile -t envs < <(common_env)
+	mkdir -p "$(qp_dir "$i")" "$QP_STATE/logs" "$QP_STATE/pids" ||
+		die "cannot make quorum-$i's dirs"
+	chmod 0700 "$(qp_dir "$i")"
+	# shellcheck disable=SC2016 # expanded by the node's sh
+	env DATA_DIR="$dir" "${envs[@]}" NODE_NUMBER="$n" "$@" \
+		setsid ip netns exec "$ns" \
+		unshare --uts --pid --fork --mount-proc --kill-child sh -c \
+		'hostname "$0" || exit 1
+		[ -z "$1" ] || { read -r _ <"$1" || :; }
+		shift
+		exec "$@"' "$host" "${QP_GATE:-}" \
+		"$PEERD" run </dev/null >>"$log" 2>&1 9>&- &
+	u=$!
+	printf '%s\n' "$u" >"$(qp_pidfile "$i").unshare"
+	pid=
+	for ((t = 0; t < 100; t++)); do
+		# unshare's child, once env, setsid and ip have exec'd it
+		if [ "$(cat "/proc/$u/comm" 2>/dev/null)" = unshare ]; then
+			read -r pid _ <"/proc/$u/task/$u/children" 2>/dev/null
+			[ -n "$pid" ] && break
+		fi
+		kill -0 "$u" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -n "$pid" ] || die "quorum-$i: no PID 1 appeared (see $(qp_log "$i"))"
+	printf '%s\n' "$pid" >"$(qp_pidfile "$i")"
+	# PID 1 of its namespace, as in a container.
+	[ "$(awk '/^NSpid:/ { print $NF }' "/proc/$pid/status" 2>/dev/null)" = 1 ] ||
+		kill -0 "$pid" 2>/dev/null ||
+		die "quorum-$i's daemon (pid $pid) exited at once (see $(qp_log "$i"))"
+	[ "$(awk '/^NSpid:/ { print $NF }' "/proc/$pid/status" 2>/dev/null)" = 1 ] ||
+		die "quorum-$i's daemon (pid $pid) is not PID 1 of its namespace"
+}
+
+# stop I: SIGTERM to node I's daemon (as `docker stop` sends it), then
+# waits until every process of the node is gone (bounded: the daemon gives
+# geth STOP_TIMEOUT=15 s).
+stop() {
+	local pid
+	pid=$(qp_pid "$1") || die "quorum-$1 is not running"
+	kill -TERM "$pid"
+	qp_wait 60 qp_ns_empty "$1" || die "quorum-$1 did not stop on SIGTERM"
+}
+
+rpc_url() { printf 'http://%s:%s' "$(qp_ip "$1")" "${RPC_PORT:-8545}"; }
+
+# rpc I METHOD [PARAMS-JSON]: the JSON-RPC answer of node I's geth (HTTP,
+# from the host over the bridge).
+rpc() {
+	curl -fsS --max-time 5 -H 'Content-Type: application/json' \
+		--data "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":${3:-[]}}" \
+		"$(rpc_url "$1")" 2>/dev/null
+}
+# rpcr I METHOD [PARAMS]: its result (strings bare); fails on an error.
+rpcr() { rpc "$@" | jq_ rpc-result 2>/dev/null; }
+height() { rpc "$1" eth_blockNumber | jq_ hexint 2>/dev/null; }
+peercount() { rpc "$1" net_peerCount | jq_ hexint 2>/dev/null; }
+
+ready() { [ "$(qp_code "$1" /readyz)" = 200 ]; }
+
+# geth_pid I: the host pid of node I's geth.
+geth_pid() {
+	local p
+	for p in $(ip netns pids "$(qp_ns "$1")" 2>/dev/null); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = geth ] || continue
+		# not `geth init` or `geth version`
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- ' --unlock ' ||
+			continue
+		printf '%s\n' "$p"
+		return 0
+	done
+	return 1
+}
+
+# raft_formed I N: node I's geth is a raft minter or verifier, knows N
+# cluster members and has N-1 peers.
+raft_formed() {
+	local role members peers
+	role=$(rpcr "$1" raft_role) || return 1
+	case $role in minter | verifier) ;; *) return 1 ;; esac
+	members=$(rpc "$1" raft_cluster | jq_ len result 2>/dev/null) || return 1
+	[ "$members" = "$2" ] || return 1
+	peers=$(peercount "$1") || return 1
+	[ "$peers" = $(($2 - 1)) ]
+}
+
+# ibft_formed I N: node I's geth has N validators, N-1 peers and is past
+# block 0 (IBFT makes a block every period once a quorum signs).
+ibft_formed() {
+	local v peers h
+	v=$(rpc "$1" istanbul_getValidators '["latest"]' | jq_ len result 2>/dev/null) ||
+		return 1
+	[ "$v" = "$2" ] || return 1
+	peers=$(peercount "$1") || return 1
+	[ "$peers" = $(($2 - 1)) ] || return 1
+	h=$(height "$1") || return 1
+	[ "$h" -ge 1 ]
+}
+
+# up I N: node I's daemon is ready and its geth answers JSON-RPC.
+up() {
+	qp_wait "${3:-180}" ready "$1" ||
+		die "quorum-$1 /readyz is not 200 ($(qp_code "$1" /readyz)); $(qp_status_line "$1")"
+	qp_wait 60 height "$1" >/dev/null || die "quorum-$1's geth does not answer JSON-RPC at $(rpc_url "$1")"
+	geth_pid "$1" >/dev/null || die "no geth runs in $(qp_ns "$1")"
+}
+
+# form N CONSENSUS [VAR=value...]: N nodes started together form a network:
+# every daemon ready, every geth answering, raft/IBFT membership complete.
+form() {
+	local n=$1 cons=$2 i check
+	shift 2
+	net "$n"
+	for ((i = 0; i < n; i++)); do start "$i" "$n" CONSENSUS="$cons" "$@"; done
+	for ((i = 0; i < n; i++)); do up "$i" "$n"; done
+	note "$n daemons ready, $n geths answer JSON-RPC"
+	check=raft_formed
+	[ "$cons" = istanbul ] && check=ibft_formed
+	for ((i = 0; i < n; i++)); do
+		qp_wait 120 "$check" "$i" "$n" ||
+			die "quorum-$i's geth did not join a $cons network of $n (peers: $(peercount "$i"))"
+	done
+	note "$cons network of $n formed (every geth: $n members, $((n - 1)) peers)"
+}
+
+# flow NAME I...: flow.mjs over nodes I... (the first deploys, the last
+# sets); its output is indented and kept in $QP_STATE/flow-NAME.log.
+flow() {
+	local name=$1 urls=() i rc who
+	shift
+	local extra=()
+	while [ $# -gt 0 ] && [ "${1#--}" != "$1" ]; do
+		extra+=("$1" "$2")
+		shift 2
+	done
+	for i in "$@"; do urls+=("$(rpc_url "$i")"); done
+	who=$(printf 'quorum-%s ' "$@")
+	who=${who% }
+	node "$here/flow.mjs" --timeout "${FLOW_TIMEOUT:-120}" "${extra[@]}" \
+		"${urls[@]}" >"$QP_STATE/flow-$name.log" 2>&1
+	rc=$?
+	sed 's/^/      /' "$QP_STATE/flow-$name.log"
+	[ "$rc" = 0 ] || die "contract flow ($name) on $who failed"
+	note "contract flow ($name) passed on $who"
+}
+flow_contract() { sed -n 's/^flow ok: contract \(0x[0-9a-fA-F]*\) .*/\1/p' "$QP_STATE/flow-$1.log"; }
+
+# --- cases ------------------------------------------------------------------
+case_raft3() {
+	form 3 raft
+	flow raft3 0 1 2
+}
+
+case_ibft4() {
+	form 4 istanbul
+	flow ibft4 0 1 2 3
+}
+
+# A formed node restarts while another member is down: it must not wait
+# for the missing peer (DESIGN §11: a formed node never waits for peers).
+case_restart_minority() {
+	local h0 h1 pid
+	form 3 raft
+	flow before 0 1 2
+	h0=$(height 0) || die "no block height from quorum-0"
+	qp_node_down 2
+	qp_ns_empty 2 || die "quorum-2 did not stop"
+	note "quorum-2 stopped (namespace removed; stays down)"
+	stop 0
+	note "quorum-0 stopped (SIGTERM, every process gone)"
+	start 0 3 CONSENSUS=raft
+	pid=$(qp_pid 0) || die "restarted quorum-0 is not running"
+	note "quorum-0 restarted (same data dir, same namespace), pid $pid"
+	up 0 3 120
+	note "restarted quorum-0: /readyz 200, geth answers at block $(height 0)"
+	qp_wait 60 has_peer 0 ||
+		die "restarted quorum-0's geth has no peer (quorum-1 is up)"
+	flow after 0 1
+	h1=$(height 0) || die "no block height from quorum-0"
+	[ "$h1" -gt "$h0" ] ||
+		die "quorum-0's block height did not advance ($h0 before, $h1 after the flow)"
+	note "quorum-0's block height advanced: $h0 -> $h1"
+	qp_pid 2 >/dev/null && die "quorum-2 runs again"
+	return 0
+}
+
+# Every node stops; all start again at one instant and find their chain.
+case_restart_all() {
+	local n=3 i addr before=() h
+	form "$n" raft
+	flow before 0 1 2
+	addr=$(flow_contract before)
+	[ -n "$addr" ] || die "no contract address in the flow's output"
+	for ((i = 0; i < n; i++)); do
+		before[i]=$(height "$i") || die "no block height from quorum-$i"
+	done
+	note "heights before: ${before[*]}"
+	for ((i = 0; i < n; i++)); do
+		kill -TERM "$(qp_pid "$i")" || die "quorum-$i is not running"
+	done
+	for ((i = 0; i < n; i++)); do
+		qp_wait 60 qp_ns_empty "$i" || die "quorum-$i did not stop on SIGTERM"
+	done
+	note "all $n stopped (SIGTERM)"
+	qp_gate_open || die "cannot make the start gate"
+	for ((i = 0; i < n; i++)); do start "$i" "$n" CONSENSUS=raft; done
+	qp_gate_wait "$n"
+	qp_gate_go
+	note "all $n started at the same moment"
+	for ((i = 0; i < n; i++)); do up "$i" "$n" 180; done
+	for ((i = 0; i < n; i++)); do
+		qp_wait 120 raft_formed "$i" "$n" ||
+			die "restarted quorum-$i's geth did not rejoin the raft network (peers: $(peercount "$i"))"
+		h=$(height "$i") || die "no block height from quorum-$i"
+		[ "$h" -ge "${before[i]}" ] ||
+			die "quorum-$i's chain lost blocks: height ${before[i]} before, $h after"
+	done
+	note "every node back: raft of $n, heights kept (>= ${before[*]})"
+	flow after --read "$addr=7" 0 1 2
+}
+
+case_dnsmode() {
+	local n=3 i hosts
+	form "$n" raft ADDRESS_MODE=dns
+	hosts=$(jq_ enode-hosts "$(qp_dir 0)/dd/static-nodes.json" | tr '\n' ' ')
+	[ "$hosts" = "quorum-0 quorum-1 quorum-2 " ] ||
+		die "ADDRESS_MODE=dns: enode hosts are \"$hosts\""
+	note "static-nodes.json names quorum-0, quorum-1, quorum-2"
+	flow dnsmode 0 1 2
+}
+
+# /status's geth and network objects and /metrics agree with what geth
+# answers itself (DESIGN §6). Raft makes no block without a transaction, so
+# after the flow the chain stands still and the daemon's figures (polled
+# every few seconds) must settle on geth's own, block height included
+# (--slack 0: on this idle chain "within a couple of blocks" would let a
+# height stuck at 0 pass after the flow's 2 blocks); each node is given 60 s.
+case_status() {
+	local n=3 i out
+	form "$n" raft
+	flow status 0 1 2
+	for ((i = 0; i < n; i++)); do
+		out=$QP_STATE/status-check-$i.log
+		qp_wait 60 status_agrees "$i" "$n" "$out" || {
+			sed 's/^/      /' "$out"
+			die "quorum-$i's /status or /metrics disagree with its geth"
+		}
+		sed -n '1s/^/      /p' "$out"
+		note "quorum-$i: /status geth+network and /metrics agree with geth ($(grep -c '^ok' "$out") checks)"
+	done
+}
+
+# status_agrees I N OUT: one comparison (status.mjs), its output in OUT.
+status_agrees() {
+	local d=$QP_STATE/st-$1
+	mkdir -p "$d"
+	qp_curl "$1" /status >"$d/status.json" 2>"$3" || return 1
+	qp_curl "$1" /metrics >"$d/metrics.txt" 2>>"$3" || return 1
+	node "$here/status.mjs" --rpc "$(rpc_url "$1")" --members "$2" --slack 0 \
+		--genesis "$(qp_dir "$1")/genesis.json" \
+		--status "$d/status.json" --metrics "$d/metrics.txt" >"$3" 2>&1
+}
+
+# A stopped geth (alive, not answering) makes the node not ready; the
+# daemon itself stays healthy; a continued geth makes it ready again.
+case_sigstop() {
+	local n=3 i=1 gp code
+	form "$n" raft
+	gp=$(geth_pid "$i") || die "no geth in $(qp_ns "$i")"
+	trap 'kill -CONT '"$gp"' 2>/dev/null' EXIT
+	kill -STOP "$gp" || die "cannot stop geth ($gp)"
+	note "quorum-$i's geth (pid $gp) stopped with SIGSTOP"
+	qp_wait 20 not_ready "$i" ||
+		die "quorum-$i /readyz still $(qp_code "$i" /readyz) 20 s after its geth was stopped, want 503"
+	note "quorum-$i /readyz 503 ($(qp_curl_body "$i" /readyz))"
+	code=$(qp_code "$i" /healthz)
+	[ "$code" = 200 ] || die "quorum-$i /healthz is $code while geth is stopped, want 200"
+	grep -q '^T' <(awk '{print $3}' "/proc/$gp/stat") ||
+		die "geth ($gp) is no longer stopped: the daemon must not kill or restart it"
+	note "quorum-$i /healthz 200 while geth is stopped"
+	kill -CONT "$gp" || die "cannot continue geth ($gp)"
+	qp_wait 30 ready "$i" ||
+		die "quorum-$i /readyz is $(qp_code "$i" /readyz) 30 s after SIGCONT, want 200"
+	[ "$(geth_pid "$i")" = "$gp" ] || die "quorum-$i runs another geth than pid $gp"
+	note "quorum-$i /readyz 200 again after SIGCONT (same geth)"
+}
+has_peer() {
+	local p
+	p=$(peercount "$1") && [ "$p" -ge 1 ]
+}
+not_ready() { [ "$(qp_code "$1" /readyz)" = 503 ]; }
+qp_curl_body() {
+	ip netns exec "$(qp_ns "$1")" curl -sS --max-time 5 \
+		"http://$(qp_host "$1")/${2#/}" 2>/dev/null | head -c 200 | tr '\n' ' '
+}
+
+# --- runner -----------------------------------------------------------------
+cases=("$@")
+[ ${#cases[@]} -eq 0 ] && cases=("${all_cases[@]}")
+for c in "${cases[@]}"; do
+	declare -F "case_$c" >/dev/null || qp_die "unknown case $c (known: ${all_cases[*]})"
+done
+for c in "${cases[@]}"; do
+	QP_STATE=$base/$c
+	mkdir -p "$QP_STATE/logs" "$QP_STATE/pids"
+	printf '%s\n' "--- $c"
+	t0=$SECONDS
+	(case_"$c")
+	rc=$?
+	if [ "$rc" = 0 ]; then
+		passed=$((passed + 1))
+		printf 'PASS %s (%d s)\n' "$c" $((SECONDS - t0))
+	else
+		failed=$((failed + 1))
+		failed_names+=("$c")
+		for log in "$QP_STATE"/logs/*.log; do
+			[ -f "$log" ] || continue
+			printf '    == %s (last lines)\n' "${log##*/}"
+			tail -n 12 "$log" | cut -c1-300 | sed 's/^/    /'
+		done 2>/dev/null | head -n 80
+		printf 'FAIL %s\n' "$c"
+	fi
+	qp_all_down
+done
+printf '%d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ] || {
+	printf 'failed: %s\n' "${failed_names[*]}"
+	[ "${KEEP:-0}" = 1 ] && printf 'state kept in %s\n' "$base"
+	exit 1
+}
