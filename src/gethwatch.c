@@ -12,7 +12,7 @@
 
 #include "peerd/strbuf.h"
 
-#define FAST_MS 200
+#define FAST_MS 50
 #define INTERVAL_DEFAULT 2000
 #define INTERVAL_MIN 100
 #define INTERVAL_MAX 5000

@@ -15,7 +15,7 @@
  * eth_syncing, and for raft raft_role, raft_leader, raft_cluster; for
  * istanbul/qbft istanbul_getValidators(["latest"]) (and
  * istanbul_nodeAddress until this node's address is known). Rounds run
- * every 200 ms after gethwatch_start or gethwatch_check_now until geth
+ * every 50 ms after gethwatch_start or gethwatch_check_now until geth
  * first answers, then every interval_ms (a round is over when its last
  * call is; the next starts after that).
  *
@@ -82,7 +82,7 @@ void gethwatch_free(struct gethwatch *w);
 /* Starts the rounds (the first from the loop, at once). 0 or -EALREADY. */
 int gethwatch_start(struct gethwatch *w) __attribute__((warn_unused_result));
 /*
- * A round now (e.g. right after geth was spawned), then every 200 ms
+ * A round now (e.g. right after geth was spawned), then every 50 ms
  * until geth answers. Starts the watch if not started. A round in
  * flight is followed at once by another.
  */

@@ -449,7 +449,7 @@ static void test_up_down(void **state)
 	run_for(l, 450);
 	assert_int_equal(ch.n, 1); /* the same reason: no new change */
 
-	/* geth starts: found within the fast retry (200 ms). */
+	/* geth starts: found within the fast retry (50 ms). */
 	fake_listen(f);
 	t0 = evloop_now();
 	run_until_changes(l, &ch, 2, 1000);
