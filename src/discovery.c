@@ -8,6 +8,7 @@
  */
 
 #include "peerd/discovery.h"
+#include "peerd/encoding.h"
 #include "peerd/strbuf.h"
 
 #include <arpa/inet.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -76,6 +78,8 @@ struct dpeer {
 	/* where its name led at the latest attempts (IPv4, IPv6), as text */
 	char ip_seen[2][46];
 	bool conflict_seen;
+	/* the formed network its latest answer named (X-Peerd-Network), "" */
+	char network[67];
 	bool announce; /* relay: ask it although found (it must learn of us) */
 	bool in_flight;
 	/*
@@ -315,6 +319,31 @@ static size_t d_write_cb(char *ptr, size_t size, size_t nmemb, void *userp)
 }
 
 /*
+ * "X-Peerd-Network: 0x<64 hex>": the peer is a member of a formed network
+ * with that genesis (a claim, kept for the caller; never trusted further).
+ */
+static size_t d_header_cb(char *buf, size_t size, size_t nitems, void *userp)
+{
+	static const char name[] = "x-peerd-network:";
+	struct dpeer *p = userp;
+	size_t n = size * nitems, i = sizeof(name) - 1, e;
+
+	if (n <= i || strncasecmp(buf, name, i) != 0)
+		return n;
+	while (i < n && (buf[i] == ' ' || buf[i] == '\t'))
+		i++;
+	e = i;
+	while (e < n && buf[e] != '\r' && buf[e] != '\n')
+		e++;
+	if (e - i == 66 && buf[i] == '0' && buf[i + 1] == 'x' &&
+	    encoding_is_lowerhex(buf + i + 2, 64)) {
+		memcpy(p->network, buf + i, 66);
+		p->network[66] = '\0';
+	}
+	return n;
+}
+
+/*
  * Opens each socket curl connects, to note where the peer's name led even
  * when the connection is then refused (curl reports no address for those).
  */
@@ -382,6 +411,8 @@ static CURL *d_easy_new(const struct discovery *d)
 		(d->relay ? (long)d->n : 1L)) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, d_write_cb) !=
 		CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, d_header_cb) !=
+		CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_USERAGENT,
 		"quorum-peerd/" PEERD_VERSION) != CURLE_OK ||
 	    (d->headers != NULL &&
@@ -408,6 +439,7 @@ static int d_easy_get(struct dpeer *p)
 	if (curl_easy_setopt(e, CURLOPT_PRIVATE, p) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, p) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_WRITEDATA, p) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HEADERDATA, p) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf) != CURLE_OK) {
 		curl_easy_cleanup(e);
 		return -EINVAL;
@@ -1157,6 +1189,20 @@ struct discovery *discovery_new(struct evloop *l,
 			goto fail;
 		}
 	}
+	if (cfg->network != NULL && cfg->network[0] != '\0') {
+		char h[96];
+
+		if (strlen(cfg->network) != 66 ||
+		    !encoding_is_lowerhex(cfg->network + 2, 64))
+			goto fail;
+		snprintf(h, sizeof(h), "X-Peerd-Network: %s", cfg->network);
+		sl = curl_slist_append(d->headers, h);
+		if (sl == NULL) {
+			err = ENOMEM;
+			goto fail;
+		}
+		d->headers = sl;
+	}
 	d->urlcap = DISCOVERY_HOST_MAX + 64 + (cfg->n + 3) / 4 + 1;
 	d->url = malloc(d->urlcap);
 	if (d->url == NULL) {
@@ -1380,6 +1426,14 @@ int discovery_refresh(struct discovery *d, unsigned ordinal)
 	}
 	d_poll_now(p);
 	return 0;
+}
+
+const char *discovery_peer_network(const struct discovery *d,
+    unsigned ordinal)
+{
+	if (ordinal >= d->n || ordinal == d->self)
+		return "";
+	return d->peers[ordinal].network;
 }
 
 unsigned discovery_found_count(const struct discovery *d)

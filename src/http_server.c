@@ -143,7 +143,8 @@ static int http_parse_from(const char *s)
 
 static enum MHD_Result http_send(struct MHD_Connection *conn,
     struct http_server *srv, size_t path_idx, int code,
-    const char *content_type, char *body, size_t len, bool must_free)
+    const char *content_type, char *body, size_t len, bool must_free,
+    const char *hname, const char *hvalue)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -159,6 +160,11 @@ static enum MHD_Result http_send(struct MHD_Connection *conn,
 		content_type != NULL ? content_type : text_plain) != MHD_YES ||
 	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 		"no-store") != MHD_YES) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	if (hname != NULL && hvalue != NULL &&
+	    MHD_add_response_header(resp, hname, hvalue) != MHD_YES) {
 		MHD_destroy_response(resp);
 		return MHD_NO;
 	}
@@ -179,7 +185,7 @@ static enum MHD_Result http_send_static(struct MHD_Connection *conn,
     struct http_server *srv, size_t path_idx, int code, const char *msg)
 {
 	return http_send(conn, srv, path_idx, code, text_plain,
-	    (char *)(uintptr_t)msg, strlen(msg), false);
+	    (char *)(uintptr_t)msg, strlen(msg), false, NULL, NULL);
 }
 
 /* True when the request announces a body (Content-Length > 0 or chunked). */
@@ -471,6 +477,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 	    "have");
 	req.doc = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    "X-Peerd-Doc");
+	req.network = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    "X-Peerd-Network");
 	http_peer_ip(conn, req.peer_ip);
 
 	memset(&r, 0, sizeof(r));
@@ -488,7 +496,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 	if (r.body == NULL)
 		r.len = 0;
 	return http_send(conn, srv, idx, r.code != 0 ? r.code : MHD_HTTP_OK,
-	    r.content_type, r.body, r.len, r.body != NULL);
+	    r.content_type, r.body, r.len, r.body != NULL, r.header_name,
+	    r.header_value);
 }
 
 static unsigned http_connections(struct http_server *srv)

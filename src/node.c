@@ -84,6 +84,13 @@ struct node {
 	bool from_record;  /* this start began from the record */
 	uint64_t *refreshed_ms; /* [node_number]: last re-poll of a member */
 	bool *add_pending; /* [node_number]: moved before geth answered */
+	/*
+	 * First boot: a peer said it is a member of a formed network
+	 * (X-Peerd-Network on its request); the answers' are discovery's.
+	 */
+	char net_hint[67];
+	unsigned net_hint_from;
+	char waiting[320]; /* why the network does not form or join, "" */
 	struct gethwatch *watch; /* once geth is spawned */
 	unsigned long members_moved; /* members found at a new address */
 	uint64_t started_ms, discovered_ms;
@@ -394,7 +401,7 @@ static const char *network_state(const struct node *n)
 	const struct gethwatch_state *g;
 
 	if (!n->formed)
-		return "forming";
+		return n->waiting[0] != '\0' ? "joining" : "forming";
 	g = n->watch != NULL ? gethwatch_state(n->watch) : NULL;
 	if (g != NULL && g->up &&
 	    (n->s->consensus == CONSENSUS_RAFT ? g->raft_id != 0 :
@@ -727,6 +734,48 @@ out:
 	return r;
 }
 
+/*
+ * The N peers answered, but some of them are members of a network formed
+ * before (their genesis is not the one these N documents make): forming
+ * now would start a second chain beside it. This node has no chain data;
+ * it must join that network, not form one (DESIGN §11). Returns true, and
+ * stays waiting with the reason in /status, if so.
+ */
+static bool formed_elsewhere(struct node *n, const char *genesis, size_t len)
+{
+	char own[67], other[67] = "", who[80] = "";
+	unsigned cnt = 0;
+
+	netrecord_hash(genesis, len, own);
+	for (unsigned i = 0; i < n->s->node_number; i++) {
+		const char *h = i == n->s->node_ordinal ? "" :
+		    discovery_peer_network(n->disc, i);
+
+		if (h[0] == '\0' || strcmp(h, own) == 0)
+			continue;
+		if (cnt++ == 0) {
+			memcpy(other, h, sizeof(other));
+			snprintf(who, sizeof(who), "%s%u", n->s->node_prefix, i);
+		}
+	}
+	if (cnt == 0 && n->net_hint[0] != '\0' && strcmp(n->net_hint, own) != 0) {
+		memcpy(other, n->net_hint, sizeof(other));
+		snprintf(who, sizeof(who), "%s%u", n->s->node_prefix,
+		    n->net_hint_from);
+		cnt = 1;
+	}
+	if (cnt == 0)
+		return false;
+	snprintf(n->waiting, sizeof(n->waiting), "%s%s is a member of a "
+	    "formed network (genesis %s): this node has no chain data and "
+	    "must join it, not form a second one; joining a running network "
+	    "is not supported by this release", who, cnt > 1 ? " (and others)"
+	    : "", other);
+	log_error("not forming a network: %s", n->waiting);
+	n->phase = PHASE_DISCOVERING;
+	return true;
+}
+
 static void configure(struct node *n)
 {
 	struct settings *s = n->s;
@@ -739,9 +788,13 @@ static void configure(struct node *n)
 	s->privacy = resolve_privacy(s);
 	r = render_all(s, n->peers, s->node_number, s->node_ordinal, &set, err,
 	    sizeof(err));
+	f = r == 0 ? render_find(&set, "genesis.json") : NULL;
+	if (f != NULL && formed_elsewhere(n, f->data, f->len)) {
+		render_set_free(&set);
+		return;
+	}
 	if (r == 0)
 		r = write_set(s, &set, err, sizeof(err));
-	f = render_find(&set, "genesis.json");
 	/* Last: a data dir with a record is a formed network's member. */
 	if (r == 0 && f != NULL)
 		r = record_form(n, f->data, f->len, err, sizeof(err));
@@ -1051,7 +1104,10 @@ static int status_json(struct node *n, struct buf *b)
 		bprintf(b, "null,\"members\":[");
 	for (size_t i = 0; i < n->rec.count; i++)
 		bprintf(b, "%s%u", i ? "," : "", n->rec.members[i].ordinal);
-	bprintf(b, "],\"moved\":%lu}}\n", n->members_moved);
+	bprintf(b, "],\"moved\":%lu", n->members_moved);
+	if (n->waiting[0] != '\0')
+		bprintf(b, ",\"waiting\":\"%s\"", n->waiting);
+	bprintf(b, "}}\n");
 	return 0;
 }
 
@@ -1104,6 +1160,23 @@ static int metrics_text(struct node *n, struct buf *b)
 	return 0;
 }
 
+/* The formed network this node is a member of or has heard of, or NULL. */
+static const char *known_network(const struct node *n)
+{
+	if (n->formed)
+		return n->rec.genesis;
+	if (n->net_hint[0] != '\0')
+		return n->net_hint;
+	for (unsigned i = 0; n->disc != NULL && i < n->s->node_number; i++) {
+		const char *h = i == n->s->node_ordinal ? "" :
+		    discovery_peer_network(n->disc, i);
+
+		if (h[0] != '\0')
+			return h;
+	}
+	return NULL;
+}
+
 /*
  * A member pushed a document other than the one on record (restarted with
  * a new address, say): what it pushes is not trusted as such, but it is
@@ -1138,6 +1211,22 @@ static int on_http(void *arg, const struct http_request *req,
 	struct buf b = {tmp, sizeof(tmp), 0};
 
 	tmp[0] = '\0';
+	/*
+	 * Tells a node about to form a network that one exists already (this
+	 * node's, or one a peer named: relayed documents may spare the asker
+	 * from ever asking a member itself).
+	 */
+	resp->header_name = "X-Peerd-Network";
+	resp->header_value = known_network(n);
+	if (resp->header_value == NULL)
+		resp->header_name = NULL;
+	if (!n->formed && from >= 0 && req->network != NULL &&
+	    strlen(req->network) == 66 && n->net_hint[0] == '\0' &&
+	    strncmp(req->network, "0x", 2) == 0 &&
+	    encoding_is_lowerhex(req->network + 2, 64)) {
+		memcpy(n->net_hint, req->network, sizeof(n->net_hint));
+		n->net_hint_from = (unsigned)from;
+	}
 	if (from >= 0 && n->disc != NULL && (unsigned)from != n->s->node_ordinal) {
 		/* The asker's own document may come with its request. */
 		if (req->doc != NULL) {
@@ -1170,7 +1259,9 @@ static int on_http(void *arg, const struct http_request *req,
 	if (strcmp(path, "/readyz") == 0) {
 		if (node_ready(n))
 			return respond(resp, 200, "text/plain", "ready\n", 6);
-		if (n->phase == PHASE_RUNNING && n->watch != NULL)
+		if (n->waiting[0] != '\0')
+			bprintf(&b, "not ready: %s\n", n->waiting);
+		else if (n->phase == PHASE_RUNNING && n->watch != NULL)
 			bprintf(&b, "not ready: %s\n",
 			    gethwatch_state(n->watch)->reason[0] ?
 			    gethwatch_state(n->watch)->reason :
@@ -1307,6 +1398,7 @@ int node_run(struct settings *s, const sigset_t *saved)
 		.secretlen = s->cluster_secret_len,
 		.relay = s->cluster_secret_len > 0,
 		.self_doc = n.env_json, .self_len = n.env_json_len,
+		.network = n.formed ? n.rec.genesis : NULL,
 		.on_error = on_peer_error},
 	    on_found, on_done, &n);
 	if (n.disc == NULL || discovery_start(n.disc) < 0) {

@@ -63,6 +63,12 @@ struct discovery_config {
 	 * needs it */
 	const char *self_doc;
 	size_t self_len;
+	/*
+	 * "0x" + 64 hex, or NULL: this node is a member of the formed network
+	 * with that genesis; every request says so (X-Peerd-Network), so that
+	 * a node about to form a network learns it would be a second one.
+	 */
+	const char *network;
 	unsigned backoff_min_ms;  /* 0 = default 50 */
 	unsigned backoff_max_ms;  /* 0 = default 1000 */
 	unsigned timeout_ms;      /* per request, 0 = default 2000 */
@@ -114,6 +120,13 @@ int discovery_refresh(struct discovery *d, unsigned ordinal);
 /* Stops all transfers and timers (stop requested); no callback after. */
 void discovery_cancel(struct discovery *d);
 
+/*
+ * The formed network peer `ordinal` named in its latest answer (its
+ * X-Peerd-Network header: "0x" + keccak256 of its genesis), or "". A claim
+ * of the peer's, to be taken as a hint only.
+ */
+const char *discovery_peer_network(const struct discovery *d,
+    unsigned ordinal);
 /* Peers found so far (self not counted; all found = n - 1). */
 unsigned discovery_found_count(const struct discovery *d);
 /* "dns", "refused", "timeout", "http", "toobig", "invalid", "conflict",

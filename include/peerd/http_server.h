@@ -32,6 +32,9 @@ struct http_response {
 	const char *content_type; /* static string; NULL = text/plain */
 	char *body; /* malloc'ed by the handler (or NULL); the server frees */
 	size_t len;
+	/* One more header, or NULL: name and value borrowed for the call. */
+	const char *header_name;
+	const char *header_value;
 };
 
 /* What the handler is told of a request. Strings are borrowed for the call. */
@@ -42,6 +45,7 @@ struct http_request {
 	int from;
 	const char *have; /* "?have=" value, or NULL */
 	const char *doc;  /* "X-Peerd-Doc" header value, or NULL */
+	const char *network; /* "X-Peerd-Network" header value, or NULL */
 	/* The client's address as text ("10.0.0.5", "fd00::5"; an IPv4
 	 * client of a dual-stack socket without "::ffff:"), "" if unknown. */
 	char peer_ip[46];

@@ -9,15 +9,16 @@
 # PEERD=path/quorum-peerd and BUILD=dir-with-fake-geth-and-fake-tm pick the
 # binaries (default: build/, built with cmake if absent). KEEP=1 keeps the
 # state dir of failed cases. Namespaces are qpt-<i> on br-qpt in
-# 10.214.0.0/16, apart from scripts/local-cluster.sh's, and all are removed
-# on exit. No case asserts on elapsed time; waits are generous and bounded.
+# 10.214.0.0/16 (QP_NS, QP_BR, QP_NET pick others), apart from
+# scripts/local-cluster.sh's, and all are removed on exit. No case asserts
+# on elapsed time; waits are generous and bounded.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here=$root/tests/cluster
-QP_NS=qpt-
-QP_BR=br-qpt
-QP_NET=10.214
+QP_NS=${QP_NS:-qpt-}
+QP_BR=${QP_BR:-br-qpt}
+QP_NET=${QP_NET:-10.214}
 base=$(mktemp -d /tmp/qpt.XXXXXX)
 chmod 0755 "$base"
 QP_STATE=$base
@@ -25,7 +26,7 @@ QP_STATE=$base
 . "$root/scripts/lib/netns.sh"
 
 all_cases=(n5 n64 late restart hostile secret relay dns dnsmode setup launch
-	record moved legacy frozen)
+	record moved legacy frozen nofork nofork_relay)
 
 # --- binaries ---------------------------------------------------------------
 if [ -z "${PEERD:-}" ]; then
@@ -743,6 +744,49 @@ case_frozen() {
 	[ "$(grep -c '^GETH start' "$QP_STATE/logs/fake-0.log")" = 1 ] ||
 		die "geth was started with another genesis"
 	note "refused: $(grep -o 'keccak256 0x[0-9a-f]*' "$(qp_log 0)" | head -2 | tr '\n' ' ')"
+}
+
+# Nodes added beside a formed network (NODE_NUMBER raised on the new ones
+# only) find its members and never form a second network: no genesis, no
+# geth, /status says why. The members go on untouched.
+nofork_run() {
+	local i before
+	standins
+	net 5
+	for i in 0 1 2; do lstart "$i" 3 "$@"; done
+	converge 3 120
+	before=$(for i in 0 1 2; do snapshot "$i" genesis.json network.json \
+		dd/static-nodes.json; done)
+	for i in 3 4; do lstart "$i" 5 "$@"; done
+	for i in 3 4; do
+		qp_wait 30 sh -c "curl -s --max-time 2 http://$(qp_ip "$i")/status |
+			grep -q '\"state\":\"joining\"'" ||
+			die "quorum-$i: network.state is not joining: $(summary "$i")"
+		status_field "$i" network.waiting | grep -q 'formed network' ||
+			die "quorum-$i: /status does not say why it waits"
+		[ "$(qp_code "$i" /readyz)" = 503 ] || die "quorum-$i is ready"
+		[ ! -e "$(qp_dir "$i")/genesis.json" ] ||
+			die "quorum-$i wrote a genesis of its own"
+		[ ! -e "$(qp_dir "$i")/network.json" ] ||
+			die "quorum-$i wrote a network record"
+		grep -q '^GETH start' "$QP_STATE/logs/fake-$i.log" 2>/dev/null &&
+			die "quorum-$i started geth: a second chain"
+	done
+	all_ready 3 || die "a member is not ready any more"
+	[ "$(for i in 0 1 2; do snapshot "$i" genesis.json network.json \
+		dd/static-nodes.json; done)" = "$before" ] ||
+		die "a member's files changed"
+	note "quorum-3, quorum-4: joining, no genesis, no geth; members untouched"
+}
+
+case_nofork() {
+	nofork_run
+}
+
+# The same with relaying (a secret): a joiner may get every member's
+# document from another joiner, never asking a member itself.
+case_nofork_relay() {
+	nofork_run CLUSTER_SECRET=nofork-relay-secret-0123456789
 }
 
 # qp_ns_has I WORD: a process whose command line holds WORD runs in node
