@@ -13,7 +13,8 @@
 # "not run: no real geth" and exits 3: it did not run, it did not pass.
 # PEERD=path/quorum-peerd picks the daemon (default: build/, built with cmake
 # if absent). KEEP=1 keeps the state dir (data dirs, logs) of failed cases.
-# Namespaces are qpq-<i> on br-qpq in 10.215.0.0/16, apart from the other
+# Namespaces are qpq-<i> on br-qpq in 10.215.0.0/16 (QP_NS, QP_BR, QP_NET
+# pick others), apart from the other
 # suites' and scripts/local-cluster.sh's; all are removed on exit. The host
 # is on the bridge at 10.215.0.1 and reaches each geth's RPC at
 # http://<node IP>:8545. No case asserts on elapsed time; waits are bounded.
@@ -42,16 +43,16 @@ printf 'geth: %s (%s, Quorum %s)\n' "$GETH" \
 	"$(printf '%s\n' "$geth_version" | sed -n 's/^Version: //p')" \
 	"$(printf '%s\n' "$geth_version" | sed -n 's/^Quorum Version: //p')"
 
-QP_NS=qpq-
-QP_BR=br-qpq
-QP_NET=10.215
+QP_NS=${QP_NS:-qpq-}
+QP_BR=${QP_BR:-br-qpq}
+QP_NET=${QP_NET:-10.215}
 base=$(mktemp -d /tmp/qpq.XXXXXX)
 chmod 0755 "$base"
 QP_STATE=$base
 # shellcheck source=scripts/lib/netns.sh
 . "$root/scripts/lib/netns.sh"
 
-all_cases=(raft3 ibft4 restart_minority restart_all dnsmode status sigstop)
+all_cases=(raft3 ibft4 restart_minority restart_all dnsmode status sigstop nofork)
 
 cleanup() {
 	qp_all_down
@@ -264,6 +265,38 @@ flow() {
 flow_contract() { sed -n 's/^flow ok: contract \(0x[0-9a-fA-F]*\) .*/\1/p' "$QP_STATE/flow-$1.log"; }
 
 # --- cases ------------------------------------------------------------------
+
+# Two nodes started with NODE_NUMBER=5 beside a running raft network of 3
+# (its members untouched) must not start a second chain (a genesis of five):
+# they find the members, say "joining" and start no geth; the network and
+# its chain go on.
+case_nofork() {
+	local i st
+	net 5
+	for i in 0 1 2; do start "$i" 3 CONSENSUS=raft; done
+	for i in 0 1 2; do up "$i" 3; done
+	for i in 0 1 2; do
+		qp_wait 120 raft_formed "$i" 3 || die "quorum-$i: raft of 3 not formed"
+	done
+	note "raft network of 3 formed"
+	for i in 3 4; do start "$i" 5 CONSENSUS=raft; done
+	for i in 3 4; do
+		qp_wait 60 sh -c "curl -s --max-time 2 http://$(qp_ip "$i")/status |
+			grep -q '\"state\":\"joining\"'" ||
+			die "quorum-$i is not joining: $(qp_status_line "$i")"
+		[ ! -e "$(qp_dir "$i")/genesis.json" ] ||
+			die "quorum-$i wrote a genesis of its own: a second chain"
+		geth_pid "$i" >/dev/null && die "quorum-$i runs a geth"
+		st=$(qp_code "$i" /readyz)
+		[ "$st" = 503 ] || die "quorum-$i /readyz is $st, want 503"
+	done
+	note "quorum-3, quorum-4: joining, no genesis, no geth"
+	flow nofork 0 1 2
+	for i in 0 1 2; do
+		raft_formed "$i" 3 || die "quorum-$i's raft changed"
+	done
+}
+
 case_raft3() {
 	form 3 raft
 	flow raft3 0 1 2
