@@ -267,6 +267,10 @@ int launch_geth_cmd(const struct settings *s, const struct geth_version *v,
 		if (s->address_mode == ADDRESS_DNS &&
 		    (r = add(c, "--raftdnsenable")) < 0)
 			return r;
+		if (s->raft_join > 0 &&
+		    ((r = add(c, "--raftjoinexisting")) < 0 ||
+			(r = add(c, "%u", s->raft_join)) < 0))
+			return r;
 	} else {
 		/* geth 1.8 (Quorum <= 2.5) only knows --minerthreads. */
 		if ((r = add(c, "--mine")) < 0 ||

@@ -105,6 +105,7 @@ static int parse_member(const cJSON *j, size_t idx, long prev,
 	const cJSON *ri = cJSON_GetObjectItemCaseSensitive(j, "raft_id");
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "validator");
 	const cJSON *doc = cJSON_GetObjectItemCaseSensitive(j, "doc");
+	const cJSON *jo = cJSON_GetObjectItemCaseSensitive(j, "joined");
 
 	if (!cJSON_IsObject(j)) {
 		strbuf_seterr(err, errlen, "members[%zu]: not an object", idx);
@@ -146,6 +147,12 @@ static int parse_member(const cJSON *j, size_t idx, long prev,
 		return -EPROTO;
 	}
 	m->validator = cJSON_IsTrue(v);
+	if (jo != NULL && !cJSON_IsBool(jo)) {
+		strbuf_seterr(err, errlen, "members[ordinal %u].joined: not a "
+		    "boolean", m->ordinal);
+		return -EPROTO;
+	}
+	m->joined = cJSON_IsTrue(jo);
 	if (doc == NULL || cJSON_IsNull(doc))
 		return 0;
 	if (!cJSON_IsString(doc)) {
@@ -313,9 +320,10 @@ int netrecord_render(const struct netrecord *r, char **out, size_t *len)
 		const struct netrecord_member *m = &r->members[i];
 
 		putf(&b, "{\"ordinal\":%u,\"node_id\":\"%s\",\"enode\":\"%s\","
-		    "\"raft_id\":%u,\"validator\":%s,\"doc\":", m->ordinal,
+		    "\"raft_id\":%u,\"validator\":%s,%s\"doc\":", m->ordinal,
 		    m->node_id, m->enode, m->raft_id,
-		    m->validator ? "true" : "false");
+		    m->validator ? "true" : "false",
+		    m->joined ? "\"joined\":true," : "");
 		if (m->doc == NULL)
 			put(&b, "null", 4);
 		else if (put_json_str(&b, m->doc, m->doclen) < 0)
@@ -481,6 +489,42 @@ int netrecord_update(struct netrecord *r, const struct peerdoc *doc,
 	}
 	memcpy(m->enode, enode, strlen(enode) + 1);
 	return 1;
+}
+
+int netrecord_add(struct netrecord *r, const struct peerdoc *doc,
+    const char *line, size_t len, const char *enode)
+{
+	struct netrecord_member *ms, *m;
+	size_t l = strip_nl(line, len), at = 0;
+
+	if (netrecord_find(r, doc->ordinal) != NULL)
+		return -EEXIST;
+	if (r->count >= NETRECORD_MEMBERS_MAX ||
+	    doc->ordinal >= NETRECORD_MEMBERS_MAX)
+		return -E2BIG;
+	if (strlen(enode) >= sizeof(m->enode) || !enode_ok(enode, doc->node_id))
+		return -EINVAL;
+	ms = realloc(r->members, (r->count + 1) * sizeof(*ms));
+	if (ms == NULL)
+		return -ENOMEM;
+	r->members = ms;
+	while (at < r->count && ms[at].ordinal < doc->ordinal)
+		at++;
+	memmove(&ms[at + 1], &ms[at], (r->count - at) * sizeof(*ms));
+	m = &ms[at];
+	memset(m, 0, sizeof(*m));
+	r->count++;
+	m->ordinal = doc->ordinal;
+	memcpy(m->node_id, doc->node_id, sizeof(m->node_id));
+	memcpy(m->enode, enode, strlen(enode) + 1);
+	m->joined = true;
+	m->doc = malloc(l + 1);
+	if (m->doc == NULL)
+		return -ENOMEM; /* a member without its document, as rebuilt */
+	memcpy(m->doc, line, l);
+	m->doc[l] = '\0';
+	m->doclen = l;
+	return 0;
 }
 
 int netrecord_enodes(const struct netrecord *r, const char ***out)

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <malloc.h>
+#include <cjson/cJSON.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "peerd/gethrpc.h"
 #include "peerd/gethwatch.h"
 #include "peerd/http_server.h"
+#include "peerd/httpc.h"
 #include "peerd/identity.h"
 #include "peerd/keccak.h"
 #include "peerd/launch.h"
@@ -43,6 +45,11 @@
 #define PROGRESS_MS 5000
 #define TRIM_MS 1000
 #define REFRESH_MS 2000
+#define MEMBER_TICK_MS 1000
+#define CHANGE_WAIT_MS 10000 /* a membership change unconfirmed this long
+			      * is looked at again */
+#define PERMIT_LEAD_MS 3000  /* a joiner known this long before it is
+			      * added: it asks every member each second */
 
 enum phase {
 	PHASE_IDENTITY,
@@ -91,6 +98,19 @@ struct node {
 	char net_hint[67];
 	unsigned net_hint_from;
 	char waiting[320]; /* why the network does not form or join, "" */
+	/* membership (DESIGN §11) */
+	struct httpc *httpc;
+	bool join_busy;       /* a request of the join in flight */
+	bool join_stopped;    /* joining is not possible: waiting says why */
+	struct netrecord jrec; /* the record fetched while joining */
+	unsigned join_peer;   /* the member asked */
+	bool join_known;      /* a peer named a formed network */
+	long member_timer;
+	unsigned tick_busy;   /* requests and calls of the tick in flight */
+	uint64_t *cand_ms;    /* [NETRECORD_MEMBERS_MAX]: a joiner checked */
+	uint64_t *seen_ms;    /* [NETRECORD_MEMBERS_MAX]: a joiner permitted */
+	uint64_t change_ms;   /* the coordinator's last change, 0 = none */
+	unsigned long changes[2]; /* made here: learners added, promoted */
 	struct gethwatch *watch; /* once geth is spawned */
 	unsigned long members_moved; /* members found at a new address */
 	uint64_t started_ms, discovered_ms;
@@ -399,9 +419,14 @@ static bool node_ready(const struct node *n)
 static const char *network_state(const struct node *n)
 {
 	const struct gethwatch_state *g;
+	const struct netrecord_member *me;
 
 	if (!n->formed)
 		return n->waiting[0] != '\0' ? "joining" : "forming";
+	me = netrecord_find(&n->rec, n->s->node_ordinal);
+	if (me != NULL && me->joined && me->raft_id == 0 &&
+	    n->s->consensus == CONSENSUS_RAFT)
+		return "joining";
 	g = n->watch != NULL ? gethwatch_state(n->watch) : NULL;
 	if (g != NULL && g->up &&
 	    (n->s->consensus == CONSENSUS_RAFT ? g->raft_id != 0 :
@@ -614,6 +639,12 @@ static enum privacy resolve_privacy(const struct settings *s)
 
 /* ---- the run path ------------------------------------------------------ */
 
+static void on_progress(void *arg);
+static void join_begin(struct node *n, unsigned ordinal);
+static void member_tick_start(struct node *n);
+static void member_candidate(struct node *n, unsigned ordinal,
+    const char *doc);
+
 static void node_fail(struct node *n, int code, const char *what)
 {
 	log_error("%s", what);
@@ -743,8 +774,8 @@ out:
  */
 static bool formed_elsewhere(struct node *n, const char *genesis, size_t len)
 {
-	char own[67], other[67] = "", who[80] = "";
-	unsigned cnt = 0;
+	char own[67], other[67] = "";
+	unsigned cnt = 0, who = 0;
 
 	netrecord_hash(genesis, len, own);
 	for (unsigned i = 0; i < n->s->node_number; i++) {
@@ -755,24 +786,26 @@ static bool formed_elsewhere(struct node *n, const char *genesis, size_t len)
 			continue;
 		if (cnt++ == 0) {
 			memcpy(other, h, sizeof(other));
-			snprintf(who, sizeof(who), "%s%u", n->s->node_prefix, i);
+			who = i;
 		}
 	}
 	if (cnt == 0 && n->net_hint[0] != '\0' && strcmp(n->net_hint, own) != 0) {
 		memcpy(other, n->net_hint, sizeof(other));
-		snprintf(who, sizeof(who), "%s%u", n->s->node_prefix,
-		    n->net_hint_from);
+		who = n->net_hint_from;
 		cnt = 1;
 	}
 	if (cnt == 0)
 		return false;
-	snprintf(n->waiting, sizeof(n->waiting), "%s%s is a member of a "
+	snprintf(n->waiting, sizeof(n->waiting), "%s%u%s is a member of a "
 	    "formed network (genesis %s): this node has no chain data and "
-	    "must join it, not form a second one; joining a running network "
-	    "is not supported by this release", who, cnt > 1 ? " (and others)"
-	    : "", other);
-	log_error("not forming a network: %s", n->waiting);
+	    "joins it instead of forming a second one", n->s->node_prefix, who,
+	    cnt > 1 ? " (and others)" : "", other);
+	log_event(LOG_WARN, "not forming a network", "reason", n->waiting,
+	    NULL);
 	n->phase = PHASE_DISCOVERING;
+	n->progress_timer = evloop_timer(n->loop, evloop_now() + PROGRESS_MS,
+	    on_progress, n);
+	join_begin(n, who);
 	return true;
 }
 
@@ -784,6 +817,8 @@ static void configure(struct node *n)
 	const struct render_file *f;
 	int r;
 
+	if (n->formed || n->join_known)
+		return; /* joining a formed network instead */
 	n->phase = PHASE_CONFIGURING;
 	s->privacy = resolve_privacy(s);
 	r = render_all(s, n->peers, s->node_number, s->node_ordinal, &set, err,
@@ -813,6 +848,7 @@ static void configure(struct node *n)
 	    settings_consensus_name(s->consensus), "privacy",
 	    settings_privacy_name(s->privacy), "address_mode",
 	    s->address_mode == ADDRESS_DNS ? "dns" : "ip", NULL);
+	member_tick_start(n);
 	launch_children(n);
 }
 
@@ -822,9 +858,19 @@ static void configure(struct node *n)
  * the genesis and the TM config stay as they are, and the TM and geth
  * start at once; discovery goes on in the background.
  */
+/* geth has a raft log in DATA_DIR/dd (raft-wal). */
+static bool raft_log(const struct settings *s)
+{
+	char path[256];
+
+	return fsutil_path(path, sizeof(path), "%s/dd/raft-wal",
+	    s->data_dir) == 0 && fsutil_exists(path);
+}
+
 static int start_from_record(struct node *n, char *err, size_t errlen)
 {
 	struct settings *s = n->s;
+	const struct netrecord_member *me;
 	char enode[400];
 	int r;
 
@@ -857,6 +903,22 @@ static int start_from_record(struct node *n, char *err, size_t errlen)
 	n->from_record = true;
 	log_event(LOG_INFO, "starting from the network record", "genesis",
 	    n->rec.genesis, NULL);
+	member_tick_start(n);
+	me = netrecord_find(&n->rec, s->node_ordinal);
+	if (s->consensus == CONSENSUS_RAFT && me->joined && me->raft_id == 0) {
+		/* Stopped while joining: not in raft yet, asks again. */
+		n->phase = PHASE_CONFIGURING;
+		snprintf(n->waiting, sizeof(n->waiting), "joining: waiting for "
+		    "the raft leader's daemon to add this node as a learner");
+		log_info("%s", n->waiting);
+		return 0;
+	}
+	/*
+	 * Raft by ID, not by place in static-nodes.json: always for a
+	 * member that joined, and for any member once its raft log exists.
+	 */
+	if (s->consensus == CONSENSUS_RAFT && (me->joined || raft_log(s)))
+		s->raft_join = me->raft_id;
 	log_info("member of a formed network of %zu: starting at once, "
 	    "discovering in the background", n->rec.count);
 	launch_children(n);
@@ -916,6 +978,489 @@ static void member_seen(struct node *n, const struct peerdoc *doc)
 	add_peer(n, doc->ordinal, enode);
 }
 
+/* ---- membership: joining a formed network (DESIGN §11) ----------------- */
+
+/* http://<prefix><i>[.<domain>]:<port><path>?from=<self> */
+static int peer_url(const struct node *n, unsigned ordinal, const char *path,
+    char *buf, size_t len)
+{
+	int w = snprintf(buf, len, "http://%s%u%s%s:%u%s?from=%u",
+	    n->s->node_prefix, ordinal, n->s->node_domain[0] ? "." : "",
+	    n->s->node_domain, (unsigned)n->s->http_port, path,
+	    n->s->node_ordinal);
+
+	return w < 0 || (size_t)w >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Our document on each request: a member learns of a joiner this way. */
+static int peer_get(struct node *n, unsigned ordinal, const char *path,
+    size_t max, httpc_cb *cb, void *arg)
+{
+	char url[512], doc[PEERDOC_MAX + 16];
+	const char *hdrs[2] = {doc, NULL};
+
+	if (n->httpc == NULL)
+		n->httpc = httpc_new(n->loop);
+	if (n->httpc == NULL || peer_url(n, ordinal, path, url, sizeof(url)) < 0)
+		return -ENOMEM;
+	snprintf(doc, sizeof(doc), "X-Peerd-Doc: %.*s",
+	    (int)(n->env_json_len - 1), n->env_json);
+	return httpc_get(n->httpc, url, hdrs, max, 5000, cb, arg);
+}
+
+static void join_stop(struct node *n, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void join_stop(struct node *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(n->waiting, sizeof(n->waiting), fmt, ap);
+	va_end(ap);
+	n->join_stopped = true;
+	log_error("not joining: %s", n->waiting);
+}
+
+static void launch_children(struct node *n);
+
+/*
+ * The joiner has the members' record and genesis (checked against each
+ * other): it writes them with itself added, and waits for a raft ID.
+ */
+static void on_join_genesis(void *arg, int err, const struct httpc_result *res)
+{
+	struct node *n = arg;
+	char hash[67], path[256], e[512] = "", enode[400];
+	const struct netrecord_member *me;
+	int r;
+
+	n->join_busy = false;
+	if (err < 0 || res->code != 200)
+		return; /* asked again at the next tick */
+	netrecord_hash(res->body, res->len, hash);
+	if (strcmp(hash, n->jrec.genesis) != 0) {
+		log_event(LOG_WARN, "a member's genesis.json is not the one its "
+		    "record names: ignored", "keccak256", hash, "record",
+		    n->jrec.genesis, NULL);
+		return;
+	}
+	me = netrecord_find(&n->jrec, n->s->node_ordinal);
+	if (me == NULL) {
+		r = render_enode(n->s, &n->self, enode, sizeof(enode));
+		if (r == 0)
+			r = netrecord_add(&n->jrec, &n->self, n->env_json,
+			    n->env_json_len, enode);
+		if (r < 0) {
+			join_stop(n, "cannot add this node to the network "
+			    "record: %s", strerror(-r));
+			return;
+		}
+	}
+	netrecord_free(&n->rec);
+	n->rec = n->jrec;
+	memset(&n->jrec, 0, sizeof(n->jrec));
+	r = fsutil_path(path, sizeof(path), "%s/genesis.json", n->s->data_dir);
+	if (r == 0)
+		r = fsutil_write_atomic_path(path, res->body, res->len, 0644);
+	if (r < 0) {
+		node_fail(n, 1, "cannot write the network's genesis.json");
+		return;
+	}
+	free(n->genesis);
+	n->genesis = dup_bytes(res->body, res->len);
+	n->s->privacy = resolve_privacy(n->s);
+	if (write_lists(n, e, sizeof(e)) < 0 || record_write(n, e,
+	    sizeof(e)) < 0) {
+		node_fail(n, 1, e);
+		return;
+	}
+	n->formed = true;
+	n->waiting[0] = '\0';
+	me = netrecord_find(&n->rec, n->s->node_ordinal);
+	log_event(LOG_INFO, "took the network's genesis and record", "genesis",
+	    n->rec.genesis, NULL);
+	member_tick_start(n);
+	if (me->joined && me->raft_id == 0) {
+		snprintf(n->waiting, sizeof(n->waiting), "joining: waiting for "
+		    "the members to permit this node and the raft leader's "
+		    "daemon to add it as a learner");
+		return;
+	}
+	/* A member already (it formed the network and had not written it). */
+	launch_children(n);
+}
+
+static void on_join_record(void *arg, int err, const struct httpc_result *res)
+{
+	struct node *n = arg;
+	const struct netrecord_member *me;
+	char e[256];
+	int r;
+
+	n->join_busy = false;
+	if (err < 0 || res->code != 200)
+		return;
+	netrecord_free(&n->jrec);
+	r = netrecord_parse(res->body, res->len, &n->jrec, e, sizeof(e));
+	if (r < 0) {
+		log_event(LOG_WARN, "a member's network record is not valid: "
+		    "ignored", "error", e, NULL);
+		return;
+	}
+	if (n->jrec.consensus != n->s->consensus) {
+		join_stop(n, "the network was formed with CONSENSUS=%s, this "
+		    "node has %s", settings_consensus_name(n->jrec.consensus),
+		    settings_consensus_name(n->s->consensus));
+		return;
+	}
+	me = netrecord_find(&n->jrec, n->s->node_ordinal);
+	if (me != NULL && strcmp(me->node_id, n->self.node_id) != 0) {
+		join_stop(n, "ordinal %u is a member of the network with another "
+		    "identity (node_id %.16s...): replacing a member is not "
+		    "supported by this release", n->s->node_ordinal, me->node_id);
+		return;
+	}
+	if (me == NULL && n->s->consensus != CONSENSUS_RAFT) {
+		join_stop(n, "joining a running %s network is not supported by "
+		    "this release (raft only)",
+		    settings_consensus_name(n->s->consensus));
+		return;
+	}
+	n->join_busy = peer_get(n, n->join_peer, "/genesis.json", 1 << 20,
+	    on_join_genesis, n) == 0;
+}
+
+/*
+ * A first-boot node heard that peer `ordinal` is a member of a formed
+ * network: it asks for that network's record rather than forming one.
+ */
+static void join_begin(struct node *n, unsigned ordinal)
+{
+	if (n->formed || n->join_busy || n->join_stopped)
+		return;
+	n->join_known = true;
+	n->join_peer = ordinal;
+	if (n->waiting[0] == '\0')
+		snprintf(n->waiting, sizeof(n->waiting), "joining the formed "
+		    "network of %s%u: asking for its record", n->s->node_prefix,
+		    ordinal);
+	n->join_busy = peer_get(n, ordinal, "/network.json", NETRECORD_MAX,
+	    on_join_record, n) == 0;
+}
+
+/* ---- membership: the members' side ------------------------------------ */
+
+struct cand {
+	struct node *n;
+	struct peerdoc doc;
+	char line[PEERDOC_MAX];
+	size_t len;
+};
+
+static void cand_accept(struct node *n, const struct cand *c)
+{
+	char enode[400], e[512] = "";
+	int r;
+
+	r = render_enode(n->s, &c->doc, enode, sizeof(enode));
+	if (r == 0)
+		r = netrecord_add(&n->rec, &c->doc, c->line, c->len, enode);
+	if (r == -EEXIST)
+		return;
+	if (r < 0) {
+		log_event(LOG_WARN, "cannot add a joining node", "peer",
+		    c->doc.name, "error", strerror(-r), NULL);
+		return;
+	}
+	/* Permitted first: geth re-reads permissioned-nodes.json. */
+	if (write_lists(n, e, sizeof(e)) < 0 || record_write(n, e,
+	    sizeof(e)) < 0) {
+		log_error("%s", e);
+		return;
+	}
+	n->seen_ms[c->doc.ordinal] = evloop_now();
+	log_event(LOG_INFO, "a node joins the network: permitted", "peer",
+	    c->doc.name, "enode", enode, NULL);
+}
+
+/* Without a secret: the joiner's document as its name's address serves it. */
+static void on_cand_fetch(void *arg, int err, const struct httpc_result *res)
+{
+	struct cand *c = arg;
+	struct peerdoc d;
+	struct peerdoc_expect ex = {.ordinal = (int)c->doc.ordinal,
+	    .prefix = c->n->s->node_prefix};
+	char e[256];
+
+	if (err == 0 && res->code == 200 &&
+	    peerdoc_parse(res->body, res->len, &ex, &d, e, sizeof(e)) == 0 &&
+	    strcmp(d.node_id, c->doc.node_id) == 0)
+		cand_accept(c->n, c);
+	free(c);
+}
+
+/*
+ * A node not in the record asked us, with its document: a joiner. Trusted
+ * as discovery trusts a document (fully valid; with a secret its MAC, else
+ * fetched back from where its name leads), then added and permitted.
+ */
+static void member_candidate(struct node *n, unsigned ordinal,
+    const char *doc)
+{
+	struct peerdoc_expect ex = {.ordinal = (int)ordinal,
+	    .prefix = n->s->node_prefix,
+	    .secret = n->s->cluster_secret_len ? n->s->cluster_secret : NULL,
+	    .secretlen = n->s->cluster_secret_len};
+	uint64_t now = evloop_now();
+	struct cand *c;
+	char e[256];
+
+	if (ordinal >= NETRECORD_MEMBERS_MAX || n->cand_ms == NULL ||
+	    (n->cand_ms[ordinal] != 0 && now - n->cand_ms[ordinal] < REFRESH_MS))
+		return;
+	n->cand_ms[ordinal] = now;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return;
+	c->n = n;
+	c->len = strlen(doc);
+	if (c->len >= sizeof(c->line) ||
+	    peerdoc_parse(doc, c->len, &ex, &c->doc, e, sizeof(e)) < 0) {
+		free(c);
+		return;
+	}
+	memcpy(c->line, doc, c->len);
+	if (n->s->cluster_secret_len > 0) {
+		cand_accept(n, c);
+		free(c);
+		return;
+	}
+	if (peer_get(n, ordinal, "/env.json", PEERDOC_MAX, on_cand_fetch, c) < 0)
+		free(c);
+}
+
+/* ---- membership: the tick ------------------------------------------- */
+
+static void rpc_logged(void *arg, int err, const struct gethrpc_reply *rep)
+{
+	struct node *n = arg;
+
+	n->tick_busy--;
+	if (err < 0 || rep->is_error)
+		log_event(LOG_WARN, "membership change failed", "error",
+		    err < 0 ? strerror(-err) : rep->message, NULL);
+}
+
+static void raft_change(struct node *n, const char *method, const char *param)
+{
+	char params[512];
+
+	snprintf(params, sizeof(params), "[%s]", param);
+	if (gethrpc_call(gethwatch_rpc(n->watch), method, params, 5000,
+	    rpc_logged, n) == 0) {
+		n->tick_busy++;
+		n->change_ms = evloop_now();
+	}
+}
+
+struct promo {
+	struct node *n;
+	unsigned raft_id;
+};
+
+/* A learner's /status: promoted once its chain has the leader's height. */
+static void on_learner_status(void *arg, int err, const struct httpc_result *r)
+{
+	struct promo *p = arg;
+	struct node *n = p->n;
+	cJSON *j = NULL;
+	const cJSON *g, *b;
+	char id[16];
+
+	n->tick_busy--;
+	if (err == 0 && r->code == 200 &&
+	    (j = cJSON_ParseWithLength(r->body, r->len)) != NULL &&
+	    (g = cJSON_GetObjectItemCaseSensitive(j, "geth")) != NULL &&
+	    (b = cJSON_GetObjectItemCaseSensitive(g, "block")) != NULL &&
+	    cJSON_IsNumber(b) && n->watch != NULL &&
+	    b->valuedouble + 1 >= (double)gethwatch_state(n->watch)->block &&
+	    (n->change_ms == 0 || evloop_now() - n->change_ms >
+	    CHANGE_WAIT_MS)) {
+		snprintf(id, sizeof(id), "%u", p->raft_id);
+		log_event(LOG_INFO, "promoting a caught-up learner to voter",
+		    "raft_id", id, NULL);
+		raft_change(n, "raft_promoteToPeer", id);
+		n->changes[1]++;
+	}
+	cJSON_Delete(j);
+	free(p);
+}
+
+static void on_raft_cluster(void *arg, int err, const struct gethrpc_reply *rep)
+{
+	struct node *n = arg;
+	struct gethrpc_raft_member *cl = NULL;
+	const struct gethwatch_state *g;
+	size_t cnt = 0;
+	char e[128];
+	bool changed = false, leader;
+
+	n->tick_busy--;
+	if (err < 0 || rep->is_error || n->watch == NULL)
+		return;
+	cl = calloc(NETRECORD_MEMBERS_MAX, sizeof(*cl));
+	if (cl == NULL || gethrpc_raft_cluster(rep->result, rep->result_len, cl,
+	    NETRECORD_MEMBERS_MAX, &cnt, e, sizeof(e)) < 0) {
+		free(cl);
+		return;
+	}
+	g = gethwatch_state(n->watch);
+	leader = strcmp(g->role, "minter") == 0;
+	/* Raft IDs as this node's own geth confirms them. */
+	for (size_t i = 0; i < n->rec.count; i++) {
+		struct netrecord_member *m = &n->rec.members[i];
+
+		for (size_t k = 0; m->raft_id == 0 && k < cnt; k++) {
+			if (strcmp(cl[k].node_id, m->node_id) != 0)
+				continue;
+			m->raft_id = cl[k].raft_id;
+			changed = true;
+			n->change_ms = 0;
+			log_info("%s%u is in the raft cluster: raft ID %u",
+			    n->s->node_prefix, m->ordinal, m->raft_id);
+		}
+	}
+	if (changed) {
+		char err2[512] = "";
+
+		if (record_write(n, err2, sizeof(err2)) < 0)
+			log_error("%s", err2);
+	}
+	/* The leader's daemon makes the changes, one at a time. */
+	if (leader && (n->change_ms == 0 ||
+	    evloop_now() - n->change_ms > CHANGE_WAIT_MS)) {
+		for (size_t i = 0; i < n->rec.count; i++) {
+			struct netrecord_member *m = &n->rec.members[i];
+			char q[420];
+
+			if (!m->joined || m->raft_id != 0 ||
+			    m->ordinal >= NETRECORD_MEMBERS_MAX ||
+			    evloop_now() - n->seen_ms[m->ordinal] <
+			    PERMIT_LEAD_MS)
+				continue;
+			snprintf(q, sizeof(q), "\"%s\"", m->enode);
+			log_event(LOG_INFO, "adding a joining node as a raft "
+			    "learner", "enode", m->enode, NULL);
+			raft_change(n, "raft_addLearner", q);
+			n->changes[0]++;
+			free(cl);
+			return;
+		}
+		for (size_t k = 0; k < cnt; k++) {
+			const struct netrecord_member *m = NULL;
+			struct promo *p;
+
+			if (strcmp(cl[k].role, "learner") != 0)
+				continue;
+			for (size_t i = 0; i < n->rec.count && m == NULL; i++)
+				if (strcmp(n->rec.members[i].node_id,
+				    cl[k].node_id) == 0)
+					m = &n->rec.members[i];
+			if (m == NULL || (p = calloc(1, sizeof(*p))) == NULL)
+				continue;
+			p->n = n;
+			p->raft_id = cl[k].raft_id;
+			if (peer_get(n, m->ordinal, "/status", 1 << 20,
+			    on_learner_status, p) == 0)
+				n->tick_busy++;
+			else
+				free(p);
+			break;
+		}
+	}
+	free(cl);
+}
+
+/* The joiner: a member's record names this node's raft ID. */
+static void on_joiner_poll(void *arg, int err, const struct httpc_result *res)
+{
+	struct node *n = arg;
+	struct netrecord r;
+	const struct netrecord_member *m, *me;
+	char e[512] = "";
+
+	n->tick_busy--;
+	me = netrecord_find(&n->rec, n->s->node_ordinal);
+	if (err < 0 || res->code != 200 || me == NULL || me->raft_id != 0 ||
+	    netrecord_parse(res->body, res->len, &r, e, sizeof(e)) < 0)
+		return;
+	m = netrecord_find(&r, n->s->node_ordinal);
+	if (m != NULL && m->raft_id != 0 &&
+	    strcmp(m->node_id, n->self.node_id) == 0 &&
+	    strcmp(r.genesis, n->rec.genesis) == 0) {
+		netrecord_find(&n->rec, n->s->node_ordinal)->raft_id =
+		    m->raft_id;
+		if (record_write(n, e, sizeof(e)) < 0) {
+			log_error("%s", e);
+		} else {
+			n->waiting[0] = '\0';
+			n->s->raft_join = m->raft_id;
+			log_info("added to the raft cluster as raft ID %u: "
+			    "starting geth with --raftjoinexisting", m->raft_id);
+			launch_children(n);
+		}
+	}
+	netrecord_free(&r);
+}
+
+static void on_member_tick(void *arg)
+{
+	struct node *n = arg;
+	const struct netrecord_member *me;
+	bool pending = false;
+
+	n->member_timer = evloop_timer(n->loop, evloop_now() + MEMBER_TICK_MS,
+	    on_member_tick, n);
+	if (n->member_timer < 0)
+		n->member_timer = 0;
+	if (!n->formed || n->phase == PHASE_STOPPING || n->tick_busy > 0 ||
+	    n->s->consensus != CONSENSUS_RAFT)
+		return;
+	me = netrecord_find(&n->rec, n->s->node_ordinal);
+	if (me != NULL && me->joined && me->raft_id == 0) {
+		/* Asking every member: each learns of us, one names our ID. */
+		for (size_t i = 0; i < n->rec.count; i++) {
+			unsigned o = n->rec.members[i].ordinal;
+
+			if (o != n->s->node_ordinal && peer_get(n, o,
+			    "/network.json", NETRECORD_MAX, on_joiner_poll,
+			    n) == 0)
+				n->tick_busy++;
+		}
+		return;
+	}
+	if (n->watch == NULL || !gethwatch_state(n->watch)->up)
+		return;
+	for (size_t i = 0; i < n->rec.count; i++)
+		if (n->rec.members[i].joined)
+			pending = true;
+	if (!pending)
+		return;
+	if (gethrpc_call(gethwatch_rpc(n->watch), "raft_cluster", NULL, 2000,
+	    on_raft_cluster, n) == 0)
+		n->tick_busy++;
+}
+
+static void member_tick_start(struct node *n)
+{
+	if (n->member_timer != 0)
+		return;
+	n->member_timer = evloop_timer(n->loop, evloop_now() + MEMBER_TICK_MS,
+	    on_member_tick, n);
+	if (n->member_timer < 0)
+		n->member_timer = 0;
+}
+
 static void log_progress(struct node *n)
 {
 	char line[1024];
@@ -930,9 +1475,28 @@ static void on_progress(void *arg)
 	struct node *n = arg;
 
 	n->progress_timer = 0;
-	if (n->phase != PHASE_DISCOVERING)
+	if (n->phase != PHASE_DISCOVERING || n->formed)
 		return;
-	log_progress(n);
+	if (!n->join_busy && !n->join_stopped) {
+		/*
+		 * A peer named a formed network (its answers' X-Peerd-Network):
+		 * join it (again, from the next such peer, if the last one
+		 * failed), rather than wait for every ordinal to answer.
+		 */
+		for (unsigned k = 1; k <= n->s->node_number; k++) {
+			unsigned i = (n->join_peer + k) % n->s->node_number;
+
+			if (i != n->s->node_ordinal &&
+			    discovery_peer_network(n->disc, i)[0] != '\0') {
+				join_begin(n, i);
+				break;
+			}
+		}
+		if (!n->join_busy && n->join_known)
+			join_begin(n, n->join_peer);
+	}
+	if (!n->join_known)
+		log_progress(n);
 	/*
 	 * Still waiting (a late or missing peer): give back what the first
 	 * rounds used (bodies, curl handles and their resolvers), as after the
@@ -982,7 +1546,7 @@ static void on_done(void *arg)
 		log_info("every member answered");
 		return;
 	}
-	if (n->phase != PHASE_DISCOVERING)
+	if (n->phase != PHASE_DISCOVERING || n->join_known)
 		return;
 	n->discovered_ms = evloop_now();
 	evloop_timer_cancel(n->loop, n->progress_timer);
@@ -1052,7 +1616,7 @@ static void on_finished(void *arg, int code)
 
 static const char *const paths[] = {"/env.sh", "/env.json", "/peers",
     "/healthz", "/readyz", "/status", "/metrics", "/static-nodes.json",
-    "/genesis.json", NULL};
+    "/genesis.json", "/network.json", NULL};
 
 static int respond(struct http_response *resp, int code, const char *type,
     const char *body, size_t len)
@@ -1237,9 +1801,29 @@ static int on_http(void *arg, const struct http_request *req,
 		}
 		discovery_hello(n->disc, (unsigned)from);
 	}
+	/* A node not in the record: a joiner (any ordinal, NODE_NUMBER
+	 * aside: members accept joiners without being restarted). */
+	if (n->formed && from >= 0 && req->doc != NULL &&
+	    (unsigned)from != n->s->node_ordinal &&
+	    netrecord_find(&n->rec, (unsigned)from) == NULL)
+		member_candidate(n, (unsigned)from, req->doc);
 	if (strcmp(path, "/env.json") == 0)
 		return respond(resp, 200, "application/json", n->env_json,
 		    n->env_json_len);
+	if (strcmp(path, "/network.json") == 0) {
+		char *rec = NULL;
+		size_t len = 0;
+
+		if (!n->formed)
+			return -ENOENT;
+		if (netrecord_render(&n->rec, &rec, &len) < 0)
+			return -ENOMEM;
+		resp->code = 200;
+		resp->content_type = "application/json";
+		resp->body = rec;
+		resp->len = len;
+		return 0;
+	}
 	if (strcmp(path, "/peers") == 0) {
 		if (n->disc == NULL)
 			return respond(resp, 200, "application/x-ndjson",
@@ -1336,8 +1920,11 @@ int node_run(struct settings *s, const sigset_t *saved)
 	n.known = calloc(s->node_number, sizeof(*n.known));
 	n.refreshed_ms = calloc(s->node_number, sizeof(*n.refreshed_ms));
 	n.add_pending = calloc(s->node_number, sizeof(*n.add_pending));
+	n.cand_ms = calloc(NETRECORD_MEMBERS_MAX, sizeof(*n.cand_ms));
+	n.seen_ms = calloc(NETRECORD_MEMBERS_MAX, sizeof(*n.seen_ms));
 	if (n.loop == NULL || n.peers == NULL || n.known == NULL ||
-	    n.refreshed_ms == NULL || n.add_pending == NULL) {
+	    n.refreshed_ms == NULL || n.add_pending == NULL ||
+	    n.cand_ms == NULL || n.seen_ms == NULL) {
 		log_error("out of memory");
 		goto out;
 	}
@@ -1417,6 +2004,8 @@ int node_run(struct settings *s, const sigset_t *saved)
 	if (r < 0)
 		log_error("event loop failed: %s", strerror(-r));
 out:
+	evloop_timer_cancel(n.loop, n.member_timer);
+	httpc_free(n.httpc);
 	gethwatch_free(n.watch);
 	launch_free(n.launch);
 	discovery_free(n.disc);
@@ -1427,6 +2016,9 @@ out:
 	free(n.known);
 	free(n.refreshed_ms);
 	free(n.add_pending);
+	free(n.cand_ms);
+	free(n.seen_ms);
+	netrecord_free(&n.jrec);
 	netrecord_free(&n.rec);
 	free(n.static_nodes);
 	free(n.genesis);

@@ -19,7 +19,7 @@
  *
  *   {"v":1,"genesis":"0x<64 hex>","consensus":"raft","members":[
  *    {"ordinal":0,"node_id":"<128 hex>","enode":"enode://...","raft_id":1,
- *     "validator":false,"doc":"{...}"|null},
+ *     "validator":false[,"joined":true],"doc":"{...}"|null},
  *    ...]}
  */
 
@@ -32,8 +32,11 @@ struct netrecord_member {
 	unsigned ordinal;
 	char node_id[129];
 	char enode[400]; /* the static-nodes.json entry */
-	unsigned raft_id; /* 0 = none (not raft, or not known) */
+	unsigned raft_id; /* 0 = none (not raft, or not assigned yet) */
 	bool validator;
+	/* joined a formed network (raft: --raftjoinexisting on every start);
+	 * "joined":true in the file, absent for the forming members */
+	bool joined;
 	char *doc; /* the signed document (no newline), malloc'ed, or NULL */
 	size_t doclen;
 };
@@ -91,6 +94,15 @@ struct netrecord_member *netrecord_find(const struct netrecord *r,
  * -ENOMEM.
  */
 int netrecord_update(struct netrecord *r, const struct peerdoc *doc,
+    const char *line, size_t len, const char *enode)
+    __attribute__((warn_unused_result));
+
+/*
+ * Adds a joining member (joined, raft ID 0 until one is assigned, not a
+ * validator) from its validated document. 0, -EEXIST (the ordinal is a
+ * member), -E2BIG (NETRECORD_MEMBERS_MAX), -EINVAL, -ENOMEM.
+ */
+int netrecord_add(struct netrecord *r, const struct peerdoc *doc,
     const char *line, size_t len, const char *enode)
     __attribute__((warn_unused_result));
 

@@ -35,6 +35,7 @@ struct settings {
 	unsigned node_number; /* 0 = not set */
 	unsigned node_ordinal;
 	bool ordinal_set;
+	unsigned raft_join;
 	char node_domain[192]; /* "" = bare names */
 	char node_ip[46];      /* NODE_IP: advertised address; "" = detect */
 	char data_dir[96];     /* short: unix socket paths live below it */

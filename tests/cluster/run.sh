@@ -26,7 +26,7 @@ QP_STATE=$base
 . "$root/scripts/lib/netns.sh"
 
 all_cases=(n5 n64 late restart hostile secret relay dns dnsmode setup launch
-	record moved legacy frozen nofork nofork_relay)
+	record moved legacy frozen nofork nofork_relay join)
 
 # --- binaries ---------------------------------------------------------------
 if [ -z "${PEERD:-}" ]; then
@@ -782,6 +782,51 @@ nofork_run() {
 case_nofork() {
 	nofork_run
 }
+
+# Raft: a node started with NODE_NUMBER=4 beside a network of 3 (members
+# untouched) joins it: every member permits it and records it, the leader's
+# daemon adds it as a learner, it starts geth with --raftjoinexisting and
+# the ID it was given, is promoted once caught up, and a restart keeps
+# that ID.
+case_join() {
+	local i f
+	standins
+	net 4
+	# One height everywhere: the stand-ins' chains do not sync, and a
+	# learner is promoted only once it has the leader's height.
+	for i in 0 1 2; do lstart "$i" 3 FAKE_GETH_BLOCK=7; done
+	converge 3 120
+	lstart 3 4 FAKE_GETH_BLOCK=7
+	qp_wait 60 ready 3 || die "the joiner is not ready: $(summary 3)"
+	f=$QP_STATE/logs/fake-3.log
+	grep -q '^GETH run raft=1 raftid=4 ' "$f" ||
+		die "the joiner's geth did not start as raft ID 4: $(grep '^GETH run' "$f")"
+	grep -q '^GETH raft addLearner enode://.* id=4' "$QP_STATE/logs/fake-0.log" ||
+		die "the leader's daemon did not add the joiner as a learner"
+	qp_wait 30 grep -q '^GETH raft promoteToPeer 4' "$QP_STATE/logs/fake-0.log" ||
+		die "the learner was not promoted"
+	for i in 0 1 2; do
+		qp_wait 20 grep -q "$(field_of 3 node_id)" \
+			"$(qp_dir "$i")/dd/permissioned-nodes.json" ||
+			die "quorum-$i does not permit the joiner"
+		grep -q '"ordinal":3' "$(qp_dir "$i")/network.json" ||
+			die "quorum-$i's record lacks the joiner"
+	done
+	[ "$(status_field 3 network.state)" = member ] ||
+		die "the joiner's network.state: $(status_field 3 network.state)"
+	cmp -s "$(qp_dir 0)/genesis.json" "$(qp_dir 3)/genesis.json" ||
+		die "the joiner's genesis is not the network's"
+	note "quorum-3 joined as raft ID 4: permitted, learner, promoted"
+	stop 3
+	lstart 3 4 FAKE_GETH_BLOCK=7
+	qp_wait 30 ready 3 || die "the joiner did not come back"
+	[ "$(grep -c '^GETH run raft=1 raftid=4 ' "$f")" = 2 ] ||
+		die "the joiner restarted without its raft ID"
+	note "restarted with --raftjoinexisting 4"
+}
+
+# field_of I KEY: KEY of node I's /env.json.
+field_of() { qp_curl "$1" /env.json | jq_ field "$2"; }
 
 # The same with relaying (a secret): a joiner may get every member's
 # document from another joiner, never asking a member itself.

@@ -52,7 +52,7 @@ QP_STATE=$base
 # shellcheck source=scripts/lib/netns.sh
 . "$root/scripts/lib/netns.sh"
 
-all_cases=(raft3 ibft4 restart_minority restart_all dnsmode status sigstop nofork)
+all_cases=(raft3 ibft4 restart_minority restart_all dnsmode status sigstop nofork join)
 
 cleanup() {
 	qp_all_down
@@ -295,6 +295,38 @@ case_nofork() {
 	for i in 0 1 2; do
 		raft_formed "$i" 3 || die "quorum-$i's raft changed"
 	done
+}
+
+# raft 3 -> 4: a node started with NODE_NUMBER=4 beside a running network
+# of 3 (untouched) joins it as a learner, is promoted to voter, and the
+# flow runs on all four; restarted, it comes back as the same member.
+case_join() {
+	local i role
+	net 4
+	for i in 0 1 2; do start "$i" 3 CONSENSUS=raft; done
+	for i in 0 1 2; do up "$i" 3; done
+	for i in 0 1 2; do
+		qp_wait 120 raft_formed "$i" 3 || die "quorum-$i: raft of 3 not formed"
+	done
+	flow before 0 1 2
+	start 3 4 CONSENSUS=raft
+	up 3 4 120
+	for i in 0 1 2 3; do
+		qp_wait 120 raft_formed "$i" 4 ||
+			die "quorum-$i's geth: not a raft network of 4 (role $(rpcr "$i" raft_role), peers $(peercount "$i"))"
+	done
+	role=$(rpcr 3 raft_role)
+	[ "$role" = verifier ] || [ "$role" = minter ] ||
+		die "quorum-3 is $role, not a voter"
+	cmp -s "$(qp_dir 0)/genesis.json" "$(qp_dir 3)/genesis.json" ||
+		die "quorum-3's genesis is not the network's"
+	note "quorum-3 joined: raft of 4, quorum-3 a $role"
+	flow join 0 1 2 3
+	stop 3
+	start 3 4 CONSENSUS=raft
+	up 3 4
+	qp_wait 120 raft_formed 3 4 || die "quorum-3 did not come back as a member"
+	flow rejoin 3 0
 }
 
 case_raft3() {

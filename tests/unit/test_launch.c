@@ -125,6 +125,25 @@ static void test_geth_19_raft(void **state)
 	assert_string_equal(c.env, "PRIVATE_CONFIG=/qd/tm/tm.ipc");
 }
 
+/* A raft member started by its ID (joined, or with a raft log). */
+static void test_geth_raft_join(void **state)
+{
+	struct settings s;
+	struct geth_version v = {1, 9, 7, "2.7.0"};
+	static struct launch_cmd c;
+
+	(void)state;
+	defaults(&s);
+	assert_int_equal(launch_geth_cmd(&s, &v, &c), 0);
+	assert_int_equal(find(&c, "--raftjoinexisting"), -1);
+	s.raft_join = 4;
+	assert_int_equal(launch_geth_cmd(&s, &v, &c), 0);
+	assert_string_equal(after(&c, "--raftjoinexisting"), "4");
+	s.consensus = CONSENSUS_ISTANBUL;
+	assert_int_equal(launch_geth_cmd(&s, &v, &c), 0);
+	assert_int_equal(find(&c, "--raftjoinexisting"), -1);
+}
+
 static void test_geth_110_qbft(void **state)
 {
 	struct settings s;
@@ -656,6 +675,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_version),
 	    cmocka_unit_test(test_geth_19_raft),
+	    cmocka_unit_test(test_geth_raft_join),
 	    cmocka_unit_test(test_geth_110_qbft),
 	    cmocka_unit_test(test_geth_istanbul_19_and_18),
 	    cmocka_unit_test(test_geth_dns_args_password_privacy),

@@ -284,6 +284,46 @@ static void test_update(void **state)
 	netrecord_free(&r);
 }
 
+/* A joiner goes in ordinal order, marked joined, raft ID 0 until given. */
+static void test_add(void **state)
+{
+	struct doc docs[N], j;
+	struct netrecord r, back;
+	char *out = NULL, err[256];
+	size_t len;
+
+	(void)state;
+	make_record(&r, docs);
+	make_doc(&j, 2, 9);
+	j.d.ordinal = 7; /* not signed for 7: add trusts its caller */
+	assert_int_equal(netrecord_add(&r, &docs[1].d, docs[1].line,
+	    docs[1].len, docs[1].enode), -EEXIST);
+	assert_int_equal(netrecord_add(&r, &j.d, j.line, j.len, j.enode), 0);
+	assert_int_equal(r.count, N + 1);
+	assert_int_equal(r.members[N].ordinal, 7);
+	assert_true(r.members[N].joined);
+	assert_int_equal(r.members[N].raft_id, 0);
+	assert_false(r.members[0].joined);
+	r.members[N].raft_id = 4;
+	/* the document is not ordinal 7's: the record does not parse */
+	assert_int_equal(netrecord_render(&r, &out, &len), 0);
+	assert_int_equal(netrecord_parse(out, len, &back, err, sizeof(err)),
+	    -EPROTO);
+	free(out);
+	/* without it (a rebuilt member) it does, joined kept */
+	free(r.members[N].doc);
+	r.members[N].doc = NULL;
+	assert_int_equal(netrecord_render(&r, &out, &len), 0);
+	assert_non_null(strstr(out, "\"joined\":true"));
+	assert_int_equal(netrecord_parse(out, len, &back, err, sizeof(err)), 0);
+	assert_true(back.members[N].joined);
+	assert_int_equal(back.members[N].raft_id, 4);
+	assert_false(back.members[1].joined);
+	free(out);
+	netrecord_free(&back);
+	netrecord_free(&r);
+}
+
 static void test_hash(void **state)
 {
 	char h[67];
@@ -302,6 +342,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_rejects),
 	    cmocka_unit_test(test_from_static_nodes),
 	    cmocka_unit_test(test_update),
+	    cmocka_unit_test(test_add),
 	    cmocka_unit_test(test_hash),
 	};
 
