@@ -1120,7 +1120,7 @@ static void on_join_record(void *arg, int err, const struct httpc_result *res)
 		    "supported by this release", n->s->node_ordinal, me->node_id);
 		return;
 	}
-	if (me == NULL && n->s->consensus != CONSENSUS_RAFT) {
+	if ((me == NULL || me->joined) && n->s->consensus != CONSENSUS_RAFT) {
 		join_stop(n, "joining a running %s network is not supported by "
 		    "this release (raft only)",
 		    settings_consensus_name(n->s->consensus));
@@ -1804,6 +1804,7 @@ static int on_http(void *arg, const struct http_request *req,
 	/* A node not in the record: a joiner (any ordinal, NODE_NUMBER
 	 * aside: members accept joiners without being restarted). */
 	if (n->formed && from >= 0 && req->doc != NULL &&
+	    n->s->consensus == CONSENSUS_RAFT &&
 	    (unsigned)from != n->s->node_ordinal &&
 	    netrecord_find(&n->rec, (unsigned)from) == NULL)
 		member_candidate(n, (unsigned)from, req->doc);

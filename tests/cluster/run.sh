@@ -26,7 +26,7 @@ QP_STATE=$base
 . "$root/scripts/lib/netns.sh"
 
 all_cases=(n5 n64 late restart hostile secret relay dns dnsmode setup launch
-	record moved legacy frozen nofork nofork_relay join)
+	record moved legacy frozen nofork nofork_relay join join2)
 
 # --- binaries ---------------------------------------------------------------
 if [ -z "${PEERD:-}" ]; then
@@ -746,27 +746,28 @@ case_frozen() {
 	note "refused: $(grep -o 'keccak256 0x[0-9a-f]*' "$(qp_log 0)" | head -2 | tr '\n' ' ')"
 }
 
-# Nodes added beside a formed network (NODE_NUMBER raised on the new ones
-# only) find its members and never form a second network: no genesis, no
+# IBFT: nodes added beside a formed network (NODE_NUMBER raised on the new
+# ones only) find its members and never form a second network: joining a
+# running istanbul network is not done yet, so they wait: no genesis, no
 # geth, /status says why. The members go on untouched.
 nofork_run() {
 	local i before
 	standins
 	net 5
-	for i in 0 1 2; do lstart "$i" 3 "$@"; done
+	for i in 0 1 2; do lstart "$i" 3 CONSENSUS=istanbul "$@"; done
 	converge 3 120
 	before=$(for i in 0 1 2; do snapshot "$i" genesis.json network.json \
 		dd/static-nodes.json; done)
-	for i in 3 4; do lstart "$i" 5 "$@"; done
+	for i in 3 4; do lstart "$i" 5 CONSENSUS=istanbul "$@"; done
 	for i in 3 4; do
 		qp_wait 30 sh -c "curl -s --max-time 2 http://$(qp_ip "$i")/status |
-			grep -q '\"state\":\"joining\"'" ||
-			die "quorum-$i: network.state is not joining: $(summary "$i")"
-		status_field "$i" network.waiting | grep -q 'formed network' ||
-			die "quorum-$i: /status does not say why it waits"
+			grep -q 'not supported'" ||
+			die "quorum-$i: /status does not say why it waits: $(summary "$i")"
+		[ "$(status_field "$i" network.state)" = joining ] ||
+			die "quorum-$i: network.state $(status_field "$i" network.state)"
 		[ "$(qp_code "$i" /readyz)" = 503 ] || die "quorum-$i is ready"
 		[ ! -e "$(qp_dir "$i")/genesis.json" ] ||
-			die "quorum-$i wrote a genesis of its own"
+			die "quorum-$i wrote a genesis"
 		[ ! -e "$(qp_dir "$i")/network.json" ] ||
 			die "quorum-$i wrote a network record"
 		grep -q '^GETH start' "$QP_STATE/logs/fake-$i.log" 2>/dev/null &&
@@ -776,7 +777,7 @@ nofork_run() {
 	[ "$(for i in 0 1 2; do snapshot "$i" genesis.json network.json \
 		dd/static-nodes.json; done)" = "$before" ] ||
 		die "a member's files changed"
-	note "quorum-3, quorum-4: joining, no genesis, no geth; members untouched"
+	note "quorum-3, quorum-4: waiting, no genesis, no geth; members untouched"
 }
 
 case_nofork() {
@@ -823,6 +824,31 @@ case_join() {
 	[ "$(grep -c '^GETH run raft=1 raftid=4 ' "$f")" = 2 ] ||
 		die "the joiner restarted without its raft ID"
 	note "restarted with --raftjoinexisting 4"
+}
+
+# Raft: two nodes join at once (NODE_NUMBER=5 on them only): one change
+# at a time, each confirmed, so they end with distinct raft IDs, and the
+# network's genesis (never a second one).
+case_join2() {
+	local i ids
+	standins
+	net 5
+	for i in 0 1 2; do lstart "$i" 3 FAKE_GETH_BLOCK=7; done
+	converge 3 120
+	for i in 3 4; do lstart "$i" 5 FAKE_GETH_BLOCK=7; done
+	for i in 3 4; do
+		qp_wait 60 ready "$i" || die "quorum-$i is not ready: $(summary "$i")"
+		cmp -s "$(qp_dir 0)/genesis.json" "$(qp_dir "$i")/genesis.json" ||
+			die "quorum-$i's genesis is not the network's"
+	done
+	ids=$(for i in 3 4; do
+		sed -n 's/^GETH run raft=1 raftid=\([0-9]*\) .*/\1/p' \
+			"$QP_STATE/logs/fake-$i.log" | head -n 1
+	done | sort -u | tr '\n' ' ')
+	[ "$ids" = "4 5 " ] || die "raft IDs of the joiners: '$ids', want 4 and 5"
+	[ "$(grep -c '^GETH raft addLearner' "$QP_STATE/logs/fake-0.log")" = 2 ] ||
+		die "not exactly two addLearner calls: $(grep -c '^GETH raft addLearner' "$QP_STATE/logs/fake-0.log")"
+	note "quorum-3 and quorum-4 joined at once as raft IDs 4 and 5"
 }
 
 # field_of I KEY: KEY of node I's /env.json.

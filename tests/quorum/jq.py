@@ -5,6 +5,7 @@
   jq.py len PATH        < doc.json   length of the list or object at PATH
   jq.py rpc-result      < answer     a JSON-RPC answer's result (exit 1 on error)
   jq.py hexint          < answer     a JSON-RPC answer's hex result, decimal
+  jq.py raft-ids         < answer     raft_cluster's raft IDs, one a line
   jq.py enode-hosts FILE             host part of each enode URL in FILE
 Strings print bare, everything else as compact JSON. Exit 1 with a message
 on stderr when the input is not what is asked for.
@@ -70,6 +71,9 @@ def main():
         if not isinstance(v, str) or not re.fullmatch(r"0x[0-9a-fA-F]+", v):
             fail("not a hex quantity: %r" % (v,))
         print(int(v, 16))
+    elif cmd == "raft-ids":
+        for m in rpc_result(load()):
+            print(m["raftId"])
     elif cmd == "enode-hosts":
         with open(sys.argv[2]) as f:
             for url in load(f):
