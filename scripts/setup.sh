@@ -122,7 +122,7 @@ write_compose_discovery() {
 			env_block '      '
 			printf '    volumes: ["%s%d:/qdata"]\n' "$prefix" "$i"
 			[ "$i" = 0 ] &&
-				printf '    ports: ["${RPC_PUBLISH:-8545}:8545"]\n'
+				printf '    ports: ["${RPC_PUBLISH:-127.0.0.1:8545}:8545"]\n'
 		done
 		printf '\nvolumes:\n'
 		for ((i = 0; i < n; i++)); do printf '  %s%d:\n' "$prefix" "$i"; done
@@ -149,7 +149,7 @@ write_compose_mapped() {
 			printf '    networks:\n      quorum:\n        ipv4_address: %s\n' \
 				"$(node_ip "$i")"
 			[ "$i" = 0 ] &&
-				printf '    ports: ["${RPC_PUBLISH:-8545}:8545"]\n'
+				printf '    ports: ["${RPC_PUBLISH:-127.0.0.1:8545}:8545"]\n'
 		done
 		printf '\nnetworks:\n  quorum:\n    driver: bridge\n    ipam:\n'
 		printf '      config:\n        - subnet: 172.16.239.0/24\n'

@@ -8,6 +8,7 @@
  */
 
 #include "peerd/discovery.h"
+#include "peerd/curlloop.h"
 #include "peerd/encoding.h"
 #include "peerd/strbuf.h"
 
@@ -105,8 +106,7 @@ struct dpeer {
 
 struct discovery {
 	struct evloop *loop;
-	CURLM *multi;
-	long mtimer; /* curl's timeout, 0 = none */
+	struct curlloop *cl; /* libcurl multi on the loop */
 	long done_timer;
 	long deliver_timer; /* found callbacks due after an offer */
 	struct curl_slist *connect_to;
@@ -135,13 +135,10 @@ struct discovery {
 	char *url; /* built per request (relay: the have= bitmap changes) */
 	size_t urlcap;
 	unsigned nfound;
-	bool started, cancelled, done_called, curl_inited;
+	bool started, cancelled, done_called;
 	unsigned long attempts_total;
 	unsigned long pushed_total; /* documents taken from their node's push */
 	unsigned long errors[DISCOVERY_REASONS];
-	/* fds handed to the loop, so none is left behind at free */
-	int *fds;
-	size_t nfds, capfds;
 };
 
 static const char *const reason_names[DISCOVERY_REASONS] = {
@@ -157,116 +154,8 @@ const char *discovery_reason_name(enum discovery_reason r)
 
 static void d_poll(struct dpeer *p);
 
-/* ---- fds and timers for libcurl ---- */
-
-static int d_fd_add(struct discovery *d, int fd)
-{
-	if (d->nfds == d->capfds) {
-		size_t cap = d->capfds ? d->capfds * 2 : 16;
-		int *f = realloc(d->fds, cap * sizeof(*f));
-
-		if (f == NULL)
-			return -ENOMEM;
-		d->fds = f;
-		d->capfds = cap;
-	}
-	d->fds[d->nfds++] = fd;
-	return 0;
-}
-
-static void d_fd_del(struct discovery *d, int fd)
-{
-	size_t i;
-
-	for (i = 0; i < d->nfds; i++) {
-		if (d->fds[i] == fd) {
-			d->fds[i] = d->fds[--d->nfds];
-			return;
-		}
-	}
-}
-
-static void d_check_done(struct discovery *d);
-
-static void d_on_fd(void *arg, int fd, uint32_t revents)
-{
-	struct discovery *d = arg;
-	int flags = 0, running;
-
-	if (revents & EPOLLIN)
-		flags |= CURL_CSELECT_IN;
-	if (revents & EPOLLOUT)
-		flags |= CURL_CSELECT_OUT;
-	if (revents & (EPOLLERR | EPOLLHUP))
-		flags |= CURL_CSELECT_ERR;
-	(void)curl_multi_socket_action(d->multi, fd, flags, &running);
-	d_check_done(d);
-}
-
-static int d_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
-    void *socketp)
-{
-	struct discovery *d = userp;
-	uint32_t ev = 0;
-
-	(void)easy;
-	if (what == CURL_POLL_REMOVE) {
-		if (socketp != NULL) {
-			evloop_unwatch(d->loop, s);
-			d_fd_del(d, s);
-		}
-		return 0;
-	}
-	if (what & CURL_POLL_IN)
-		ev |= EPOLLIN;
-	if (what & CURL_POLL_OUT)
-		ev |= EPOLLOUT;
-	if (socketp != NULL)
-		return evloop_modify(d->loop, s, ev) < 0 ? -1 : 0;
-	if (d_fd_add(d, s) < 0)
-		return -1;
-	if (evloop_watch(d->loop, s, ev, d_on_fd, d) < 0) {
-		d_fd_del(d, s);
-		return -1;
-	}
-	/* Any non-NULL marker: "watched". */
-	curl_multi_assign(d->multi, s, d);
-	return 0;
-}
-
-static void d_on_mtimer(void *arg)
-{
-	struct discovery *d = arg;
-	int running;
-
-	d->mtimer = 0;
-	(void)curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0,
-	    &running);
-	d_check_done(d);
-}
-
-static int d_timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct discovery *d = userp;
-	long id;
-
-	(void)multi;
-	if (d->mtimer > 0) {
-		evloop_timer_cancel(d->loop, d->mtimer);
-		d->mtimer = 0;
-	}
-	if (timeout_ms < 0 || d->cancelled)
-		return 0;
-	/* A 0 ms timeout runs from the loop, never inside this callback. */
-	id = evloop_timer(d->loop, evloop_now() + (uint64_t)timeout_ms,
-	    d_on_mtimer, d);
-	if (id < 0)
-		return -1;
-	d->mtimer = id;
-	return 0;
-}
-
-/* ---- one peer ---- */
+static void d_transfer_done(void *arg, CURL *e, CURLcode rc);
+static void d_batch(void *arg);
 
 static int d_take_line(struct dpeer *p, const char *line, size_t len);
 
@@ -651,7 +540,7 @@ static void d_start(struct dpeer *p)
 	p->code_checked = p->http_ok = p->got_own = p->bad = false;
 	p->lines = 0;
 	p->errbuf[0] = '\0';
-	if (curl_multi_add_handle(d->multi, p->easy) != CURLM_OK) {
+	if (curlloop_add(d->cl, p->easy) < 0) {
 		free(p->body);
 		p->body = NULL;
 		d_easy_put(p);
@@ -939,7 +828,7 @@ static int d_resolve(struct dpeer *p)
 	p->ip_seen[0][0] = p->ip_seen[1][0] = '\0';
 	if (rc < 0 || (size_t)rc >= d->urlcap ||
 	    curl_easy_setopt(p->easy, CURLOPT_URL, d->url) != CURLE_OK ||
-	    curl_multi_add_handle(d->multi, p->easy) != CURLM_OK) {
+	    curlloop_add(d->cl, p->easy) < 0) {
 		p->resolving = false;
 		d_easy_put(p);
 		return -EIO;
@@ -1071,30 +960,28 @@ static void d_deliver(struct discovery *d)
 	}
 }
 
-static void d_check_done(struct discovery *d)
+/* A transfer is over (out of the multi handle). */
+static void d_transfer_done(void *arg, CURL *e, CURLcode rc)
 {
+	struct discovery *d = arg;
 	struct dpeer *p;
-	char *priv;
-	CURLMsg *m;
-	CURLcode rc;
-	CURL *e;
-	int left;
+	char *priv = NULL;
 
-	while (!d->cancelled) {
-		m = curl_multi_info_read(d->multi, &left);
-		if (m == NULL)
-			break;
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		e = m->easy_handle;
-		rc = m->data.result;
-		priv = NULL;
-		(void)curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
-		p = (struct dpeer *)(void *)priv;
-		(void)curl_multi_remove_handle(d->multi, e);
-		if (p != NULL)
-			d_finish(p, rc);
-	}
+	if (d->cancelled)
+		return;
+	(void)curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
+	p = (struct dpeer *)(void *)priv;
+	if (p != NULL)
+		d_finish(p, rc);
+}
+
+/* After the transfers that ended together: callbacks due, next requests. */
+static void d_batch(void *arg)
+{
+	struct discovery *d = arg;
+
+	if (d->cancelled)
+		return;
 	d_deliver(d);
 	d_pump(d);
 	d_pool_trim(d);
@@ -1247,23 +1134,9 @@ struct discovery *discovery_new(struct evloop *l,
 		d->connect_to = sl;
 	}
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		err = EIO;
-		goto fail;
-	}
-	d->curl_inited = true;
-	d->multi = curl_multi_init();
-	if (d->multi == NULL) {
-		err = ENOMEM;
-		goto fail;
-	}
-	if (curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION,
-		d_socket_cb) != CURLM_OK ||
-	    curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d) != CURLM_OK ||
-	    curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, d_timer_cb) !=
-		CURLM_OK ||
-	    curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d) != CURLM_OK) {
-		err = EIO;
+	d->cl = curlloop_new(l, d_transfer_done, d_batch, d);
+	if (d->cl == NULL) {
+		err = errno;
 		goto fail;
 	}
 	return d;
@@ -1285,7 +1158,7 @@ void discovery_cancel(struct discovery *d)
 	for (i = 0; i < d->n; i++) {
 		p = &d->peers[i];
 		if (p->in_flight) {
-			(void)curl_multi_remove_handle(d->multi, p->easy);
+			curlloop_remove(d->cl, p->easy);
 			p->in_flight = false;
 			if (p->resolving)
 				d->nresolving--;
@@ -1302,8 +1175,8 @@ void discovery_cancel(struct discovery *d)
 		evloop_timer_cancel(d->loop, p->timer);
 		p->timer = 0;
 	}
-	evloop_timer_cancel(d->loop, d->mtimer);
-	d->mtimer = 0;
+	if (d->cl != NULL)
+		curlloop_stop(d->cl);
 	evloop_timer_cancel(d->loop, d->done_timer);
 	d->done_timer = 0;
 	evloop_timer_cancel(d->loop, d->deliver_timer);
@@ -1325,16 +1198,8 @@ void discovery_free(struct discovery *d)
 	}
 	while (d->npool > 0)
 		curl_easy_cleanup(d->pool[--d->npool]);
-	if (d->multi != NULL)
-		curl_multi_cleanup(d->multi);
-	/* Whatever libcurl did not hand back must not stay on the loop. */
-	for (i = 0; i < d->nfds; i++)
-		evloop_unwatch(d->loop, d->fds[i]);
-	evloop_timer_cancel(d->loop, d->mtimer);
-	if (d->curl_inited)
-		curl_global_cleanup();
+	curlloop_free(d->cl);
 	curl_slist_free_all(d->connect_to);
-	free(d->fds);
 	free(d->peers);
 	free(d->fresh_q);
 	curl_slist_free_all(d->headers);

@@ -1,6 +1,6 @@
 /*
- * One-off GETs on the event loop: libcurl multi, its sockets and timer
- * handed to evloop. See httpc.h.
+ * One-off GETs on the event loop (curlloop: libcurl multi on evloop). See
+ * httpc.h.
  */
 #include "peerd/httpc.h"
 
@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/epoll.h>
 
 #include <curl/curl.h>
 
+#include "peerd/curlloop.h"
 #include "peerd/encoding.h"
 
 #define HTTPC_MAX_PENDING 64
@@ -31,85 +31,10 @@ struct hreq {
 };
 
 struct httpc {
-	struct evloop *loop;
-	CURLM *multi;
-	long mtimer;
-	long deliver_timer;
+	struct curlloop *cl;
 	struct hreq *reqs;
 	unsigned pending;
 };
-
-static void h_done(struct httpc *h);
-
-static void h_on_fd(void *arg, int fd, uint32_t revents)
-{
-	struct httpc *h = arg;
-	int flags = 0, running;
-
-	if (revents & EPOLLIN)
-		flags |= CURL_CSELECT_IN;
-	if (revents & EPOLLOUT)
-		flags |= CURL_CSELECT_OUT;
-	if (revents & (EPOLLERR | EPOLLHUP))
-		flags |= CURL_CSELECT_ERR;
-	(void)curl_multi_socket_action(h->multi, fd, flags, &running);
-	h_done(h);
-}
-
-static int h_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
-    void *socketp)
-{
-	struct httpc *h = userp;
-	uint32_t ev = 0;
-
-	(void)easy;
-	if (what == CURL_POLL_REMOVE) {
-		if (socketp != NULL)
-			evloop_unwatch(h->loop, s);
-		return 0;
-	}
-	if (what & CURL_POLL_IN)
-		ev |= EPOLLIN;
-	if (what & CURL_POLL_OUT)
-		ev |= EPOLLOUT;
-	if (socketp != NULL)
-		return evloop_modify(h->loop, s, ev) < 0 ? -1 : 0;
-	if (evloop_watch(h->loop, s, ev, h_on_fd, h) < 0)
-		return -1;
-	curl_multi_assign(h->multi, s, h);
-	return 0;
-}
-
-static void h_on_mtimer(void *arg)
-{
-	struct httpc *h = arg;
-	int running;
-
-	h->mtimer = 0;
-	(void)curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0,
-	    &running);
-	h_done(h);
-}
-
-static int h_timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct httpc *h = userp;
-	long id;
-
-	(void)multi;
-	if (h->mtimer > 0) {
-		evloop_timer_cancel(h->loop, h->mtimer);
-		h->mtimer = 0;
-	}
-	if (timeout_ms < 0)
-		return 0;
-	id = evloop_timer(h->loop, evloop_now() + (uint64_t)timeout_ms,
-	    h_on_mtimer, h);
-	if (id < 0)
-		return -1;
-	h->mtimer = id;
-	return 0;
-}
 
 static size_t h_write_cb(char *ptr, size_t size, size_t nmemb, void *userp)
 {
@@ -149,7 +74,7 @@ static size_t h_header_cb(char *buf, size_t size, size_t nitems, void *userp)
 static void h_req_free(struct hreq *q)
 {
 	if (q->easy != NULL) {
-		(void)curl_multi_remove_handle(q->h->multi, q->easy);
+		curlloop_remove(q->h->cl, q->easy);
 		curl_easy_cleanup(q->easy);
 	}
 	curl_slist_free_all(q->hdrs);
@@ -187,38 +112,33 @@ static int h_err(CURLcode rc)
 	}
 }
 
-static void h_done(struct httpc *h)
+/* A request is over: its callback, then it goes. */
+static void h_done(void *arg, CURL *e, CURLcode rc)
 {
-	CURLMsg *m;
-	int left;
+	struct httpc *h = arg;
+	struct hreq *q = NULL;
+	struct httpc_result res = {0};
+	char *ip = NULL;
+	int err = 0;
 
-	while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
-		struct hreq *q = NULL;
-		struct httpc_result res = {0};
-		char *ip = NULL;
-		int err = 0;
-
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		(void)curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
-		    (char **)&q);
-		if (q == NULL)
-			continue;
-		if (m->data.result != CURLE_OK)
-			err = q->toobig ? -E2BIG : h_err(m->data.result);
-		(void)curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE,
-		    &res.code);
-		if (curl_easy_getinfo(q->easy, CURLINFO_PRIMARY_IP, &ip) ==
-		    CURLE_OK && ip != NULL && strlen(ip) < sizeof(res.ip))
-			memcpy(res.ip, ip, strlen(ip) + 1);
-		q->body[q->len] = '\0';
-		res.body = q->body;
-		res.len = q->len;
-		memcpy(res.network, q->network, sizeof(res.network));
-		h_unlink(h, q);
-		q->cb(q->arg, err, err == 0 ? &res : NULL);
-		h_req_free(q);
-	}
+	(void)curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&q);
+	if (q == NULL)
+		return;
+	if (rc != CURLE_OK)
+		err = q->toobig ? -E2BIG : h_err(rc);
+	(void)curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &res.code);
+	if (curl_easy_getinfo(q->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK &&
+	    ip != NULL && strlen(ip) < sizeof(res.ip))
+		memcpy(res.ip, ip, strlen(ip) + 1);
+	q->body[q->len] = '\0';
+	res.body = q->body;
+	res.len = q->len;
+	memcpy(res.network, q->network, sizeof(res.network));
+	h_unlink(h, q);
+	q->cb(q->arg, err, err == 0 ? &res : NULL);
+	curl_easy_cleanup(q->easy); /* out of the multi handle already */
+	q->easy = NULL;
+	h_req_free(q);
 }
 
 struct httpc *httpc_new(struct evloop *l)
@@ -227,19 +147,12 @@ struct httpc *httpc_new(struct evloop *l)
 
 	if (h == NULL)
 		return NULL;
-	h->loop = l;
-	h->multi = curl_multi_init();
-	if (h->multi == NULL ||
-	    curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, h_socket_cb) !=
-		CURLM_OK ||
-	    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h) != CURLM_OK ||
-	    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, h_timer_cb) !=
-		CURLM_OK ||
-	    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h) != CURLM_OK) {
-		if (h->multi != NULL)
-			curl_multi_cleanup(h->multi);
+	h->cl = curlloop_new(l, h_done, NULL, h);
+	if (h->cl == NULL) {
+		int e = errno;
+
 		free(h);
-		errno = ENOMEM;
+		errno = e;
 		return NULL;
 	}
 	return h;
@@ -255,8 +168,7 @@ void httpc_free(struct httpc *h)
 		h->reqs = q->next;
 		h_req_free(q);
 	}
-	evloop_timer_cancel(h->loop, h->mtimer);
-	curl_multi_cleanup(h->multi);
+	curlloop_free(h->cl);
 	free(h);
 }
 
@@ -314,7 +226,7 @@ int httpc_get(struct httpc *h, const char *url, const char *const *headers,
 		curl_easy_setopt(q->easy, CURLOPT_HTTPHEADER, q->hdrs) !=
 		    CURLE_OK))
 		goto fail;
-	if (curl_multi_add_handle(h->multi, q->easy) != CURLM_OK)
+	if (curlloop_add(h->cl, q->easy) < 0)
 		goto fail;
 	q->next = h->reqs;
 	h->reqs = q;

@@ -6,8 +6,10 @@
 #include "peerd/launch.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,16 +23,20 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "peerd/ethkey.h"
 #include "peerd/fsutil.h"
+#include "peerd/keystore.h"
 #include "peerd/log.h"
+#include "peerd/render.h"
 
 extern char **environ;
 
-#define API_COMMON "admin,eth,debug,miner,net,txpool,personal,web3,quorum"
 #define POLL_MS 100
 #define ATTEMPT_MS 5000
 #define VERSION_OUT_MAX 8192
 #define INIT_OUT_MAX 65536
+/* `geth version` before the event loop runs (version_sync). */
+#define VERSION_SYNC_MS 30000u
 /* Written once geth init succeeded (see step_init). */
 #define INIT_DONE "geth-init.done"
 
@@ -193,6 +199,54 @@ int launch_init_cmd(const struct settings *s, struct launch_cmd *c)
 	return 0;
 }
 
+/*
+ * TM_ARGS for Constellation, in the form its getOpt parses: every long
+ * option but --version takes an optional value, which must be attached
+ * (--verbosity=3), and a short -v too (-v3); a detached value would be
+ * read as a second config file ("Only one configuration file can be
+ * specified"). So "--opt value" becomes "--opt=value" and "-v N" "-vN".
+ */
+static int add_constellation_words(struct launch_cmd *c, const char *extra)
+{
+	const char *w[LAUNCH_ARGV_MAX];
+	int wl[LAUNCH_ARGV_MAX], n = 0, r;
+	const char *p = extra;
+
+	while (*p != '\0') {
+		size_t len = 0;
+
+		while (*p != '\0' && isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			break;
+		while (p[len] != '\0' && !isspace((unsigned char)p[len]))
+			len++;
+		if (n == LAUNCH_ARGV_MAX || len > INT32_MAX)
+			return -E2BIG;
+		w[n] = p;
+		wl[n++] = (int)len;
+		p += len;
+	}
+	for (int i = 0; i < n; i++) {
+		bool value_next = i + 1 < n && w[i + 1][0] != '-';
+		bool long_opt = wl[i] > 2 && strncmp(w[i], "--", 2) == 0 &&
+		    memchr(w[i], '=', (size_t)wl[i]) == NULL &&
+		    !(wl[i] == 9 && strncmp(w[i], "--version", 9) == 0);
+		bool short_v = wl[i] == 2 && strncmp(w[i], "-v", 2) == 0;
+
+		if (value_next && (long_opt || short_v)) {
+			r = add(c, "%.*s%s%.*s", wl[i], w[i],
+			    long_opt ? "=" : "", wl[i + 1], w[i + 1]);
+			i++;
+		} else {
+			r = add(c, "%.*s", wl[i], w[i]);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int launch_tm_cmd(const struct settings *s, struct launch_cmd *c)
 {
 	int r;
@@ -209,7 +263,7 @@ int launch_tm_cmd(const struct settings *s, struct launch_cmd *c)
 		if ((r = add(c, "%s", launch_tm_bin(s))) < 0 ||
 		    (r = add(c, "%s/tm.conf", s->data_dir)) < 0)
 			return r;
-		break;
+		return add_constellation_words(c, s->tm_args);
 	default:
 		return -EINVAL;
 	}
@@ -222,33 +276,227 @@ static bool version_ge(const struct geth_version *v, unsigned maj,
 	return v->major > maj || (v->major == maj && v->minor >= min);
 }
 
-/* RPC flag names: --rpc* up to geth 1.9 (Quorum 2.x), --http* from 1.10. */
+/* "22.7.1" -> 22, 7; false if it is not a number. */
+static bool quorum_release(const char *q, unsigned long *maj,
+    unsigned long *min)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)q[0]))
+		return false;
+	*maj = strtoul(q, &end, 10);
+	if (*end != '.' || !isdigit((unsigned char)end[1]))
+		return false;
+	*min = strtoul(end + 1, NULL, 10);
+	return true;
+}
+
+bool launch_qbft_supported(const struct geth_version *v)
+{
+	unsigned long maj, min;
+
+	/* The genesis "qbft" block came with GoQuorum 22.4 (geth 1.10.2);
+	 * 22.1 (geth 1.10.0) ignores it and exits "Consensus not
+	 * specified". */
+	if (quorum_release(v->quorum, &maj, &min))
+		return maj > 22 || (maj == 22 && min >= 4);
+	return version_ge(v, 1, 10);
+}
+
+/* The GoQuorum release is at least maj.min.patch; -1 if it is unknown. */
+static int quorum_ge(const struct geth_version *v, unsigned long maj,
+    unsigned long min, unsigned long patch)
+{
+	unsigned long t[3] = {0, 0, 0};
+	const char *p = v->quorum;
+	char *end;
+	int n = 0;
+
+	/* "22.7.1", "24.4.1-stable", "2.7.0"; a missing patch is 0. */
+	while (n < 3 && isdigit((unsigned char)*p)) {
+		t[n++] = strtoul(p, &end, 10);
+		p = end;
+		if (*p != '.')
+			break;
+		p++;
+	}
+	if (n < 2)
+		return -1;
+	return t[0] != maj ? t[0] > maj
+	       : t[1] != min ? t[1] > min
+			     : t[2] >= patch;
+}
+
+enum genesis_form launch_genesis_form_for(const struct geth_version *v)
+{
+	/*
+	 * config.ibft came with GoQuorum 22.4.0, transitions'
+	 * contractsizelimit with 22.4.1 (and maxCodeSizeConfig's WARN on
+	 * every contract creation). auto takes them from the 22.7 line on;
+	 * GENESIS_FORM=current also works on 22.4.1+.
+	 */
+	return quorum_ge(v, 22, 7, 0) == 1 ? GENESIS_CURRENT : GENESIS_LEGACY;
+}
+
+int launch_genesis_form_check(enum genesis_form f,
+    const struct geth_version *v, char *why, size_t whylen)
+{
+	int ge = quorum_ge(v, 22, 4, 1);
+
+	/* The legacy form is read by every release (QBFT's own block aside,
+	 * launch_qbft_supported); an unknown 1.10+ build is given the
+	 * benefit of the doubt. */
+	if (f != GENESIS_CURRENT || ge == 1 || (ge < 0 && version_ge(v, 1, 10)))
+		return 0;
+	snprintf(why, whylen, "the current genesis form (config.ibft, "
+	    "transitions[].contractsizelimit) needs GoQuorum 22.4.1 or later, "
+	    "and this geth is %u.%u.%u (Quorum %s)", v->major, v->minor,
+	    v->patch, v->quorum[0] ? v->quorum : "unknown");
+	return -ENOTSUP;
+}
+
+/*
+ * RPC_VHOSTS' default: localhost and every name this node is reached by:
+ * <prefix><i>, then that name and the domain each cut after one more label
+ * (StatefulSet: quorum-0.quorum, quorum-0.quorum.ns, ..., and quorum,
+ * quorum.ns, ... for the headless Service). geth serves any IP address
+ * whatever the list holds; names are what DNS rebinding would use.
+ */
+static int default_vhosts(const struct settings *s, char *out, size_t len)
+{
+	const char *d = s->node_domain;
+	size_t off = 0;
+	int w, pass;
+
+	w = snprintf(out, len, "localhost,%s%u", s->node_prefix,
+	    s->node_ordinal);
+	if (w < 0 || (size_t)w >= len)
+		return -E2BIG;
+	off = (size_t)w;
+	for (pass = 0; pass < 2 && d[0] != '\0'; pass++) {
+		size_t cut = 0;
+
+		do {
+			cut += strcspn(d + cut, ".");
+			if (pass == 0)
+				w = snprintf(out + off, len - off, ",%s%u.%.*s",
+				    s->node_prefix, s->node_ordinal, (int)cut,
+				    d);
+			else
+				w = snprintf(out + off, len - off, ",%.*s",
+				    (int)cut, d);
+			if (w < 0 || (size_t)w >= len - off)
+				return -E2BIG;
+			off += (size_t)w;
+		} while (d[cut++] != '\0');
+	}
+	return 0;
+}
+
+/*
+ * RPC flag names: --rpc* up to geth 1.9 (Quorum 2.x), --http* from 1.10
+ * (which keeps --rpc, --rpcaddr, --rpcport, --rpcapi, --rpcvhosts and
+ * --rpccorsdomain as deprecated aliases, each logging a WARN, and drops
+ * --wsaddr, --wsport, --wsapi and --wsorigins).
+ */
 struct rpc_flags {
-	const char *on, *addr, *port, *api, *vhosts;
+	const char *on, *addr, *port, *api, *vhosts, *cors;
 	const char *ws_addr, *ws_port, *ws_api, *ws_origins;
 };
 
 static const struct rpc_flags rpc_flags_rpc = {"--rpc", "--rpcaddr",
-    "--rpcport", "--rpcapi", "--rpcvhosts", "--wsaddr", "--wsport",
-    "--wsapi", "--wsorigins"};
+    "--rpcport", "--rpcapi", "--rpcvhosts", "--rpccorsdomain", "--wsaddr",
+    "--wsport", "--wsapi", "--wsorigins"};
 static const struct rpc_flags rpc_flags_http = {"--http", "--http.addr",
-    "--http.port", "--http.api", "--http.vhosts", "--ws.addr", "--ws.port",
-    "--ws.api", "--ws.origins"};
+    "--http.port", "--http.api", "--http.vhosts", "--http.corsdomain",
+    "--ws.addr", "--ws.port", "--ws.api", "--ws.origins"};
+
+/*
+ * What geth serves beyond IPC (README "Security: what a node exposes"):
+ * HTTP and WebSocket on RPC_ADDR with RPC_APIS only (IPC, which the
+ * daemon uses, serves every API whatever the list), host names checked
+ * against RPC_VHOSTS, web pages of other origins refused unless RPC_CORS /
+ * WS_ORIGINS name them.
+ */
+static int add_rpc(const struct settings *s, bool http, struct launch_cmd *c)
+{
+	const struct rpc_flags *f = http ? &rpc_flags_http : &rpc_flags_rpc;
+	char vhosts[2048];
+	int r;
+
+	if (s->rpc_vhosts[0] != '\0')
+		snprintf(vhosts, sizeof(vhosts), "%s", s->rpc_vhosts);
+	else if ((r = default_vhosts(s, vhosts, sizeof(vhosts))) < 0)
+		return r;
+	if ((r = add(c, "%s", f->on)) < 0 ||
+	    (r = add(c, "%s", f->addr)) < 0 ||
+	    (r = add(c, "%s", s->rpc_addr)) < 0 ||
+	    (r = add(c, "%s", f->port)) < 0 ||
+	    (r = add(c, "%u", (unsigned)s->rpc_port)) < 0 ||
+	    (r = add(c, "%s", f->api)) < 0 ||
+	    (r = add(c, "%s", s->rpc_apis)) < 0 ||
+	    (r = add(c, "%s", f->vhosts)) < 0 || (r = add(c, "%s", vhosts)) < 0)
+		return r;
+	if (s->rpc_cors[0] != '\0' &&
+	    ((r = add(c, "%s", f->cors)) < 0 ||
+		(r = add(c, "%s", s->rpc_cors)) < 0))
+		return r;
+	if ((r = add(c, "--ws")) < 0 || (r = add(c, "%s", f->ws_addr)) < 0 ||
+	    (r = add(c, "%s", s->rpc_addr)) < 0 ||
+	    (r = add(c, "%s", f->ws_port)) < 0 ||
+	    (r = add(c, "%u", (unsigned)s->ws_port)) < 0 ||
+	    (r = add(c, "%s", f->ws_api)) < 0 ||
+	    (r = add(c, "%s", s->rpc_apis)) < 0)
+		return r;
+	/* Unset, geth takes pages from localhost and its own host name only
+	 * (clients that send no Origin, i.e. not browsers, always pass). */
+	if (s->ws_origins[0] != '\0' &&
+	    ((r = add(c, "%s", f->ws_origins)) < 0 ||
+		(r = add(c, "%s", s->ws_origins)) < 0))
+		return r;
+	return 0;
+}
+
+/*
+ * UNLOCK=yes: the identity's account, by address (an index makes geth log
+ * five WARN lines), for eth_sendTransaction without a signer.
+ */
+static int add_unlock(const struct settings *s, const struct geth_version *v,
+    struct launch_cmd *c)
+{
+	int r;
+
+	if (!s->unlock)
+		return 0;
+	if (s->unlock_account[0] == '\0')
+		return -EINVAL;
+	if ((r = add(c, "--unlock")) < 0 ||
+	    (r = add(c, "%s", s->unlock_account)) < 0 ||
+	    (r = add(c, "--password")) < 0)
+		return r;
+	if (s->account_password_file[0] != '\0')
+		r = add(c, "%s", s->account_password_file);
+	else
+		r = add(c, "%s/keys/password", s->data_dir);
+	if (r < 0)
+		return r;
+	/* geth 1.9 refuses to unlock an account while HTTP or WS is open
+	 * unless told so; 1.8 (Quorum <= 2.5) does not know the flag. */
+	if (version_ge(v, 1, 9) && (r = add(c, "--allow-insecure-unlock")) < 0)
+		return r;
+	return 0;
+}
 
 int launch_geth_cmd(const struct settings *s, const struct geth_version *v,
     struct launch_cmd *c)
 {
 	bool raft = s->consensus == CONSENSUS_RAFT;
-	bool http = version_ge(v, 1, 10); /* --rpc* removed in 1.10 */
-	const struct rpc_flags *f;
-	char api[160];
+	bool http = version_ge(v, 1, 10);
 	int r = 0, w;
 
 	cmd_init(c);
-	w = snprintf(api, sizeof(api), "%s,%s", API_COMMON,
-	    raft ? "raft" : "istanbul");
-	if (w < 0 || (size_t)w >= sizeof(api))
-		return -E2BIG;
+	if (s->consensus == CONSENSUS_QBFT && !launch_qbft_supported(v))
+		return -ENOTSUP;
 	if ((r = add(c, "%s", geth_bin(s))) < 0 ||
 	    (r = add(c, "--datadir")) < 0 ||
 	    (r = add(c, "%s/dd", s->data_dir)) < 0 ||
@@ -267,6 +515,8 @@ int launch_geth_cmd(const struct settings *s, const struct geth_version *v,
 		if (s->address_mode == ADDRESS_DNS &&
 		    (r = add(c, "--raftdnsenable")) < 0)
 			return r;
+		/* A member that joined, or any member with a raft log: its
+		 * raft ID, not its place in static-nodes.json. */
 		if (s->raft_join > 0 &&
 		    ((r = add(c, "--raftjoinexisting")) < 0 ||
 			(r = add(c, "%u", s->raft_join)) < 0))
@@ -280,40 +530,27 @@ int launch_geth_cmd(const struct settings *s, const struct geth_version *v,
 		    (r = add(c, "--syncmode")) < 0 ||
 		    (r = add(c, "full")) < 0)
 			return r;
-		/* 1.10+ (GoQuorum 22+) takes the period from the genesis. */
-		if (!http && ((r = add(c, "--istanbul.blockperiod")) < 0 ||
-				 (r = add(c, "5")) < 0))
+		/*
+		 * The legacy genesis block (config.istanbul) has no period,
+		 * and geth's default is a consensus rule that changed (1 s
+		 * up to GoQuorum 22.7.1, 5 s from 22.7.2): given on every
+		 * release, which all honour it (1.10 with a deprecation
+		 * WARN). config.ibft and config.qbft carry their own.
+		 */
+		if (s->consensus == CONSENSUS_ISTANBUL &&
+		    s->genesis_form != GENESIS_CURRENT &&
+		    ((r = add(c, "--istanbul.blockperiod")) < 0 ||
+			(r = add(c, "%u", RENDER_BLOCK_PERIOD_S)) < 0))
 			return r;
 	}
 	if (s->permissioned && (r = add(c, "--permissioned")) < 0)
 		return r;
-	f = http ? &rpc_flags_http : &rpc_flags_rpc;
-	if ((r = add(c, "%s", f->on)) < 0 ||
-	    (r = add(c, "%s", f->addr)) < 0 || (r = add(c, "0.0.0.0")) < 0 ||
-	    (r = add(c, "%s", f->port)) < 0 ||
-	    (r = add(c, "%u", (unsigned)s->rpc_port)) < 0 ||
-	    (r = add(c, "%s", f->api)) < 0 || (r = add(c, "%s", api)) < 0 ||
-	    (r = add(c, "%s", f->vhosts)) < 0 || (r = add(c, "*")) < 0 ||
-	    (r = add(c, "--ws")) < 0 ||
-	    (r = add(c, "%s", f->ws_addr)) < 0 ||
-	    (r = add(c, "0.0.0.0")) < 0 ||
-	    (r = add(c, "%s", f->ws_port)) < 0 ||
-	    (r = add(c, "%u", (unsigned)s->ws_port)) < 0 ||
-	    (r = add(c, "%s", f->ws_api)) < 0 || (r = add(c, "%s", api)) < 0 ||
-	    (r = add(c, "%s", f->ws_origins)) < 0 || (r = add(c, "*")) < 0)
+	/* Up to 1.9 geth looks for USB wallets and, in a container, logs
+	 * "Failed to enumerate USB devices" at ERROR nine times per start;
+	 * 1.10 does not look unless --usb (and WARNs on --nousb). */
+	if (!http && (r = add(c, "--nousb")) < 0)
 		return r;
-	if ((r = add(c, "--unlock")) < 0 || (r = add(c, "0")) < 0 ||
-	    (r = add(c, "--password")) < 0)
-		return r;
-	if (s->account_password_file[0] != '\0')
-		r = add(c, "%s", s->account_password_file);
-	else
-		r = add(c, "%s/keys/password", s->data_dir);
-	if (r < 0)
-		return r;
-	/* geth 1.9 refuses to unlock an account while HTTP is open unless
-	 * told so; 1.8 (Quorum <= 2.5) does not know the flag. */
-	if (version_ge(v, 1, 9) && (r = add(c, "--allow-insecure-unlock")) < 0)
+	if ((r = add_rpc(s, http, c)) < 0 || (r = add_unlock(s, v, c)) < 0)
 		return r;
 	if ((r = add_words(c, s->geth_args)) < 0)
 		return r;
@@ -480,7 +717,15 @@ static void last_line(const char *out, size_t len, char *buf, size_t blen)
 	snprintf(buf, blen, "%.*s", (int)(e - b), out + b);
 }
 
-/* Runs `geth version` synchronously (dry run only: no supervisor yet). */
+static bool version_cached(const struct settings *s, struct geth_version *v);
+static void version_remember(const struct settings *s, const char *out,
+    size_t len);
+
+/*
+ * Runs `geth version` synchronously, before the event loop runs (dry run,
+ * the genesis form): no supervisor yet. Its output is kept in the version
+ * cache as launch's own run would.
+ */
 static int version_sync(const struct settings *s, struct geth_version *v,
     char *why, size_t whylen)
 {
@@ -488,6 +733,8 @@ static int version_sync(const struct settings *s, struct geth_version *v,
 	char out[VERSION_OUT_MAX + 1];
 	size_t len = 0;
 	int pp[2], st = 0, r = -1;
+	uint64_t deadline;
+	bool hung = false;
 	pid_t pid;
 
 	if (c == NULL || launch_version_cmd(s, c) < 0 || pipe2(pp, O_CLOEXEC))
@@ -517,9 +764,25 @@ static int version_sync(const struct settings *s, struct geth_version *v,
 		close(pp[0]);
 		goto out;
 	}
+	/* Bounded: this runs before the event loop (the daemon answers
+	 * nothing meanwhile), so a geth that hangs is killed. */
+	deadline = evloop_now() + VERSION_SYNC_MS;
 	for (;;) {
-		ssize_t n = read(pp[0], out + len, VERSION_OUT_MAX - len);
+		struct pollfd pfd = {pp[0], POLLIN, 0};
+		uint64_t now = evloop_now();
+		ssize_t n;
+		int pr;
 
+		if (now >= deadline) {
+			hung = true;
+			break;
+		}
+		pr = poll(&pfd, 1, (int)(deadline - now));
+		if (pr == 0 || (pr < 0 && errno == EINTR))
+			continue;
+		if (pr < 0)
+			break;
+		n = read(pp[0], out + len, VERSION_OUT_MAX - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -530,8 +793,15 @@ static int version_sync(const struct settings *s, struct geth_version *v,
 	}
 	out[len] = '\0';
 	close(pp[0]);
+	if (hung)
+		(void)kill(pid, SIGKILL);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
+	if (hung) {
+		snprintf(why, whylen, "`%s version` did not finish within %us",
+		    c->argv[0], VERSION_SYNC_MS / 1000);
+		goto out;
+	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		char line[160];
 
@@ -545,10 +815,123 @@ static int version_sync(const struct settings *s, struct geth_version *v,
 		    c->argv[0]);
 		goto out;
 	}
+	version_remember(s, out, len);
 	r = 0;
 out:
 	free(c);
 	return r;
+}
+
+int launch_detect_version(const struct settings *s, struct geth_version *v,
+    char *why, size_t whylen)
+{
+	if (version_cached(s, v))
+		return 0;
+	return version_sync(s, v, why, whylen);
+}
+
+int launch_resolve_genesis_form(struct settings *s, bool check)
+{
+	struct geth_version v;
+	char path[160], why[320] = "", *buf = NULL;
+	size_t len = 0;
+	int f = -ENOENT;
+
+	/* A genesis on disk is frozen (the network formed, or is forming,
+	 * with it): its form decides, not the setting. */
+	if (fsutil_path(path, sizeof(path), "%s/genesis.json", s->data_dir) ==
+		0 &&
+	    fsutil_read_file(path, 4u << 20, &buf, &len) == 0) {
+		f = render_genesis_form_of(buf, len);
+		free(buf);
+	}
+	if (f > 0) {
+		if (s->genesis_form != GENESIS_AUTO &&
+		    s->genesis_form != (enum genesis_form)f)
+			log_warn("GENESIS_FORM=%s ignored: %s is in the %s "
+				 "form, and a genesis never changes",
+			    settings_genesis_form_name(s->genesis_form), path,
+			    settings_genesis_form_name((enum genesis_form)f));
+		s->genesis_form = (enum genesis_form)f;
+		return 0;
+	}
+	if (s->genesis_form != GENESIS_AUTO && !check)
+		return 0;
+	if (launch_detect_version(s, &v, why, sizeof(why)) < 0) {
+		/* Without a geth to ask: the form every release reads. A
+		 * launch will report the geth that cannot run. */
+		if (s->genesis_form == GENESIS_AUTO) {
+			s->genesis_form = GENESIS_LEGACY;
+			log_info("GENESIS_FORM=auto: the legacy genesis form, "
+				 "which every release reads (%s)",
+			    why[0] ? why : "no geth to ask");
+		}
+		return 0;
+	}
+	if (s->genesis_form == GENESIS_AUTO) {
+		s->genesis_form = launch_genesis_form_for(&v);
+		log_info("GENESIS_FORM=auto: the %s genesis form, for geth "
+			 "%u.%u.%u (Quorum %s)",
+		    settings_genesis_form_name(s->genesis_form), v.major,
+		    v.minor, v.patch, v.quorum[0] ? v.quorum : "unknown");
+		return 0;
+	}
+	if (check && launch_genesis_form_check(s->genesis_form, &v, why,
+			 sizeof(why)) < 0) {
+		log_error("GENESIS_FORM=%s: %s: set GENESIS_FORM=legacy (or "
+			  "auto) on every node",
+		    settings_genesis_form_name(s->genesis_form), why);
+		return 2;
+	}
+	return 0;
+}
+
+int launch_find_account(const char *data_dir, char out[static 43])
+{
+	struct dirent **names = NULL;
+	char dir[160], path[512], *buf = NULL, err[128];
+	uint8_t addr[20];
+	size_t len;
+	int n, i, r = -ENOENT;
+
+	if (fsutil_path(dir, sizeof(dir), "%s/dd/keystore", data_dir) < 0)
+		return -ENAMETOOLONG;
+	n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0)
+		return errno == ENOENT ? -ENOENT : -errno;
+	/* geth skips hidden files and editor backups too. */
+	for (i = 0; i < n && r == -ENOENT; i++) {
+		const char *nm = names[i]->d_name;
+		struct stat st;
+
+		if (nm[0] == '.' || nm[strlen(nm) - 1] == '~' ||
+		    fsutil_path(path, sizeof(path), "%s/%s", dir, nm) < 0 ||
+		    lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		r = fsutil_read_file(path, KEYSTORE_MAX, &buf, &len);
+		if (r < 0)
+			continue;
+		if (keystore_address(buf, len, addr, err, sizeof(err)) == 0)
+			ethkey_checksum_hex(addr, out);
+		else
+			r = -EINVAL;
+		free(buf);
+		buf = NULL;
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+static void log_no_qbft(const struct settings *s,
+    const struct geth_version *v)
+{
+	log_error("CONSENSUS=qbft needs GoQuorum 22.4 or later, but `%s "
+		  "version` says Quorum %s (geth %u.%u.%u): use "
+		  "CONSENSUS=istanbul or raft, or a newer GoQuorum",
+	    geth_bin(s), v->quorum[0] ? v->quorum : "unknown", v->major,
+	    v->minor, v->patch);
 }
 
 int launch_print_dry_run(const struct settings *s, FILE *f)
@@ -569,6 +952,24 @@ int launch_print_dry_run(const struct settings *s, FILE *f)
 	if (version_sync(tmp, &v, why, sizeof(why)) < 0) {
 		log_error("%s", why);
 		goto out;
+	}
+	if (s->consensus == CONSENSUS_QBFT && !launch_qbft_supported(&v)) {
+		log_no_qbft(s, &v);
+		r = 2;
+		goto out;
+	}
+	if (s->unlock) {
+		int e = launch_find_account(s->data_dir, tmp->unlock_account);
+
+		if (e == -ENOENT) {
+			snprintf(tmp->unlock_account,
+			    sizeof(tmp->unlock_account),
+			    "<the account made at first start>");
+		} else if (e < 0) {
+			log_error("cannot read the account in %s/dd/keystore: "
+				  "%s", s->data_dir, strerror(-e));
+			goto out;
+		}
 	}
 	snprintf(path, sizeof(path), "%s/%s", s->data_dir, INIT_DONE);
 	out = malloc(65536);
@@ -683,6 +1084,7 @@ struct launch {
 };
 
 static void step_tm(struct launch *lh);
+static void h2_hint(const struct launch *lh, char *out, size_t len);
 static void step_init(struct launch *lh);
 static void step_geth(struct launch *lh);
 
@@ -790,33 +1192,34 @@ static int version_key(const struct settings *s, char *key, size_t len)
 	return w < 0 || (size_t)w >= len ? -ENAMETOOLONG : 0;
 }
 
-static bool version_cached(struct launch *lh)
+static bool version_cached(const struct settings *s, struct geth_version *v)
 {
 	char key[4300], path[256], *buf = NULL;
 	size_t len, kl;
 	bool hit = false;
 
-	if (version_key(lh->s, key, sizeof(key)) < 0 ||
-	    fsutil_path(path, sizeof(path), "%s/%s", lh->s->data_dir,
+	if (version_key(s, key, sizeof(key)) < 0 ||
+	    fsutil_path(path, sizeof(path), "%s/%s", s->data_dir,
 	    VERSION_CACHE) < 0 ||
 	    fsutil_read_file(path, VERSION_OUT_MAX + sizeof(key), &buf,
 	    &len) < 0)
 		return false;
 	kl = strlen(key);
 	if (len > kl && memcmp(buf, key, kl) == 0 &&
-	    launch_parse_geth_version(buf + kl, len - kl, &lh->v) == 0)
+	    launch_parse_geth_version(buf + kl, len - kl, v) == 0)
 		hit = true;
 	free(buf);
 	return hit;
 }
 
-static void version_remember(struct launch *lh, const char *out, size_t len)
+static void version_remember(const struct settings *s, const char *out,
+    size_t len)
 {
 	char key[4300], path[256], *buf;
 	size_t kl;
 
-	if (version_key(lh->s, key, sizeof(key)) < 0 ||
-	    fsutil_path(path, sizeof(path), "%s/%s", lh->s->data_dir,
+	if (version_key(s, key, sizeof(key)) < 0 ||
+	    fsutil_path(path, sizeof(path), "%s/%s", s->data_dir,
 	    VERSION_CACHE) < 0)
 		return;
 	kl = strlen(key);
@@ -836,6 +1239,28 @@ static void version_known(struct launch *lh)
 	log_info("geth %u.%u.%u (Quorum %s): using --%s flags", lh->v.major,
 	    lh->v.minor, lh->v.patch, lh->v.quorum[0] ? lh->v.quorum : "?",
 	    version_ge(&lh->v, 1, 10) ? "http" : "rpc");
+	/* Before the TM starts: this geth would take the genesis and then
+	 * exit "Consensus not specified". A setting this release cannot
+	 * honour: 2, as for any bad setting. */
+	if (lh->s->consensus == CONSENSUS_QBFT &&
+	    !launch_qbft_supported(&lh->v)) {
+		log_no_qbft(lh->s, &lh->v);
+		fail(lh, 2);
+		return;
+	}
+	/* A genesis this geth would misread (an image older than the one
+	 * the network formed with): its chain would not be the others'. */
+	{
+		char why[320];
+
+		if (launch_genesis_form_check(lh->s->genesis_form, &lh->v, why,
+			sizeof(why)) < 0) {
+			log_error("%s/genesis.json: %s: run a newer GoQuorum",
+			    lh->s->data_dir, why);
+			fail(lh, 1);
+			return;
+		}
+	}
 	if (lh->s->privacy == PRIVACY_TESSERA ||
 	    lh->s->privacy == PRIVACY_CONSTELLATION)
 		step_tm(lh);
@@ -864,7 +1289,7 @@ static void on_version(void *arg, int code, const char *out, size_t len)
 		fail(lh, 1);
 		return;
 	}
-	version_remember(lh, out, len);
+	version_remember(lh->s, out, len);
 	version_known(lh);
 }
 
@@ -878,7 +1303,7 @@ static void step_version(void *arg)
 		return;
 	lh->phase = PH_VERSION;
 	set_state(lh, "detecting the geth version");
-	if (version_cached(lh)) {
+	if (version_cached(lh->s, &lh->v)) {
 		version_known(lh);
 		return;
 	}
@@ -1003,7 +1428,7 @@ static void tm_poll(void *arg)
 	if (stopped(lh))
 		return;
 	if (now >= lh->deadline) {
-		char why[96];
+		char why[96], hint[512];
 
 		if (lh->last_status > 0)
 			snprintf(why, sizeof(why),
@@ -1015,9 +1440,11 @@ static void tm_poll(void *arg)
 		else
 			snprintf(why, sizeof(why), "last error: %s",
 			    strerror(lh->last_err ? lh->last_err : ENOENT));
-		log_error("%s did not answer on %s/%s within %us (%s)",
+		h2_hint(lh, hint, sizeof(hint));
+		log_error("%s did not answer on %s/%s within %us (%s): %s",
 		    launch_tm_name(lh->s), lh->s->data_dir, LAUNCH_TM_SOCKET,
-		    lh->tm_timeout_s, why);
+		    lh->tm_timeout_s, why, hint[0] ? hint :
+		    "if it only starts slowly, raise TM_START_TIMEOUT");
 		fail(lh, 1);
 		return;
 	}
@@ -1067,6 +1494,80 @@ static void tm_poll(void *arg)
 	schedule_poll(lh, POLL_MS); /* deadline checks while connected */
 }
 
+int launch_h2_format(const char *head, size_t len)
+{
+	const char *end = memchr(head, '\n', len), *p = head;
+	size_t n = end != NULL ? (size_t)(end - head) : len;
+
+	/* The MVStore header's first line: "H:2,block:..,format:1,..". */
+	if (n < 4 || memcmp(head, "H:2,", 4) != 0)
+		return -EINVAL;
+	while (p < head + n) {
+		const char *comma = memchr(p, ',', (size_t)(head + n - p));
+		size_t fl = comma != NULL ? (size_t)(comma - p)
+					  : (size_t)(head + n - p);
+
+		if (fl > 7 && fl < 12 && memcmp(p, "format:", 7) == 0) {
+			int v = 0;
+
+			for (size_t i = 7; i < fl; i++) {
+				if (!isdigit((unsigned char)p[i]))
+					return -EINVAL;
+				v = v * 10 + (p[i] - '0');
+			}
+			return v;
+		}
+		p += fl + 1;
+	}
+	return -EINVAL;
+}
+
+/*
+ * Tessera 22 moved to H2 2.x, which cannot open the H2 1.4 database
+ * (format 1) that Tessera 21.x and older left in DATA_DIR/tm/db: it fails
+ * with "The write format 1 is smaller than the supported format 2". The
+ * daemon does not see Tessera's output, so it reads the database's header
+ * when Tessera dies or times out before answering. "" if that is not it.
+ */
+static void h2_hint(const struct launch *lh, char *out, size_t len)
+{
+	char path[160], head[512];
+	ssize_t n = -1;
+	int fd;
+
+	out[0] = '\0';
+	if (lh->s->privacy != PRIVACY_TESSERA ||
+	    fsutil_path(path, sizeof(path), "%s/tm/db.mv.db",
+		lh->s->data_dir) < 0)
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, head, sizeof(head));
+		close(fd);
+	}
+	if (n <= 0 || launch_h2_format(head, (size_t)n) != 1)
+		return;
+	snprintf(out, len, "%s is an H2 1.4 database (Tessera 21.x and "
+	    "older), which Tessera 22 and newer cannot open (H2: \"The "
+	    "write format 1 is smaller than the supported format 2\"): "
+	    "migrate it (Tessera's ddls/scripts/h2-upgrade.sh, then "
+	    "ddls/add-codec) or run the Tessera that made it", path);
+}
+
+/* A TM that dies before it answered: why, if the daemon can tell. */
+static void on_death(void *arg, const char *name, int code)
+{
+	struct launch *lh = arg;
+	char hint[512];
+
+	if (lh->phase != PH_TM_WAIT || strcmp(name, launch_tm_name(lh->s)))
+		return;
+	h2_hint(lh, hint, sizeof(hint));
+	if (hint[0] != '\0')
+		log_error("%s exited (code %d) before it answered: %s", name,
+		    code, hint);
+}
+
 static void step_tm(struct launch *lh)
 {
 	char path[160];
@@ -1074,6 +1575,17 @@ static void step_tm(struct launch *lh)
 	pid_t pid;
 	int r;
 
+	/* Settings and render refuse it too; this is the node whose address
+	 * was detected, restarted from its record. */
+	if (lh->s->privacy == PRIVACY_CONSTELLATION &&
+	    strchr(lh->s->node_ip, ':') != NULL) {
+		log_error("this node's address %s is IPv6 and Constellation "
+			  "listens on IPv4 only: use an IPv4 address or "
+			  "PRIVACY=tessera",
+		    lh->s->node_ip);
+		fail(lh, 2);
+		return;
+	}
 	lh->phase = PH_TM_WAIT;
 	set_state(lh, "starting %s", launch_tm_name(lh->s));
 	/* The TM creates its socket in DATA_DIR/tm; a socket left by an
@@ -1167,12 +1679,46 @@ static void step_init(struct launch *lh)
 
 static void step_geth(struct launch *lh)
 {
+	const struct settings *s = lh->s;
+	struct settings *t = NULL;
 	pid_t pid;
 	int r;
 
 	lh->phase = PH_GETH;
 	set_state(lh, "starting geth");
-	r = launch_geth_cmd(lh->s, &lh->v, &lh->cmd);
+	if (s->unlock && s->unlock_account[0] == '\0') {
+		/* The builder is pure: a private copy carries the address
+		 * (it holds the secret too, so it is wiped). */
+		t = malloc(sizeof(*t));
+		if (t == NULL) {
+			log_error("cannot start geth: out of memory");
+			fail(lh, 1);
+			return;
+		}
+		*t = *s;
+		r = launch_find_account(s->data_dir, t->unlock_account);
+		if (r < 0) {
+			log_error("cannot find the account to unlock in "
+				  "%s/dd/keystore: %s (UNLOCK=no starts geth "
+				  "without one)",
+			    s->data_dir, strerror(-r));
+			explicit_bzero(t, sizeof(*t));
+			free(t);
+			fail(lh, 1);
+			return;
+		}
+		s = t;
+	}
+	log_info("geth RPC: %s over HTTP %s:%u and WebSocket %s:%u, every API "
+		 "over IPC; %s%s", s->rpc_apis, s->rpc_addr,
+	    (unsigned)s->rpc_port, s->rpc_addr, (unsigned)s->ws_port,
+	    s->unlock ? "unlocked account " : "no account unlocked",
+	    s->unlock ? s->unlock_account : "");
+	r = launch_geth_cmd(s, &lh->v, &lh->cmd);
+	if (t != NULL) {
+		explicit_bzero(t, sizeof(*t));
+		free(t);
+	}
 	if (r == 0)
 		r = make_env(lh, lh->cmd.env);
 	if (r == 0)
@@ -1204,8 +1750,10 @@ struct launch *launch_new(struct evloop *l, struct supervisor *sup,
 		lh->ev = *ev;
 	lh->arg = arg;
 	lh->fd = -1;
-	lh->tm_timeout_s = LAUNCH_TM_TIMEOUT_S;
+	lh->tm_timeout_s = s->tm_start_timeout > 0 ? s->tm_start_timeout
+						   : LAUNCH_TM_TIMEOUT_S;
 	set_state(lh, "not started");
+	supervisor_watch_deaths(sup, on_death, lh);
 	return lh;
 }
 
@@ -1220,6 +1768,7 @@ void launch_free(struct launch *lh)
 		return;
 	conn_close(lh);
 	cancel_timer(lh);
+	supervisor_watch_deaths(lh->sup, NULL, NULL);
 	free(lh->envp);
 	free(lh);
 }

@@ -169,7 +169,10 @@ static int cmd_render(int argc, char **argv)
 	r = load(&s, SETTINGS_RENDER, argc, argv);
 	if (r != 0)
 		return r;
-	r = node_render_offline(&s, argv + s.argi, argc - s.argi);
+	/* The genesis form must be known before rendering (settings.h). */
+	r = launch_resolve_genesis_form(&s, false);
+	if (r == 0)
+		r = node_render_offline(&s, argv + s.argi, argc - s.argi);
 	settings_wipe(&s);
 	return r;
 }
@@ -190,6 +193,17 @@ static int cmd_run(int argc, char **argv, const sigset_t *saved)
 	if (s.check) {
 		printf("configuration OK\n");
 		return 0;
+	}
+	/*
+	 * Before anything is written: what the genesis will be made of, and
+	 * (a geth that cannot read it) a refusal. It may ask `geth version`,
+	 * synchronously, with every signal blocked: a stop that arrives
+	 * meanwhile waits in the signalfd and is honoured at once after.
+	 */
+	r = launch_resolve_genesis_form(&s, s.launch);
+	if (r != 0) {
+		settings_wipe(&s);
+		return r;
 	}
 	if (s.dry_run) {
 		r = launch_print_dry_run(&s, stdout);

@@ -527,6 +527,20 @@ int netrecord_add(struct netrecord *r, const struct peerdoc *doc,
 	return 0;
 }
 
+int netrecord_remove(struct netrecord *r, unsigned ordinal)
+{
+	struct netrecord_member *m = netrecord_find(r, ordinal);
+	size_t at;
+
+	if (m == NULL)
+		return -ENOENT;
+	at = (size_t)(m - r->members);
+	free(m->doc);
+	memmove(m, m + 1, (r->count - at - 1) * sizeof(*m));
+	r->count--;
+	return 0;
+}
+
 int netrecord_enodes(const struct netrecord *r, const char ***out)
 {
 	const char **e = calloc(r->count ? r->count : 1, sizeof(*e));

@@ -24,6 +24,7 @@
 
 #include "peerd/discovery.h"
 #include "peerd/encoding.h"
+#include "peerd/ethkey.h"
 #include "peerd/evloop.h"
 #include "peerd/fsutil.h"
 #include "peerd/gethrpc.h"
@@ -34,6 +35,7 @@
 #include "peerd/keccak.h"
 #include "peerd/launch.h"
 #include "peerd/log.h"
+#include "peerd/membership.h"
 #include "peerd/netrecord.h"
 #include "peerd/node.h"
 #include "peerd/peerdoc.h"
@@ -46,6 +48,8 @@
 #define TRIM_MS 1000
 #define REFRESH_MS 2000
 #define MEMBER_TICK_MS 1000
+#define RECORD_FETCH_MAX (2u << 20) /* a member's /network.json: 1024
+				     * members of about 1.3 KB */
 #define CHANGE_WAIT_MS 10000 /* a membership change unconfirmed this long
 			      * is looked at again */
 #define PERMIT_LEAD_MS 3000  /* a joiner known this long before it is
@@ -110,7 +114,18 @@ struct node {
 	uint64_t *cand_ms;    /* [NETRECORD_MEMBERS_MAX]: a joiner checked */
 	uint64_t *seen_ms;    /* [NETRECORD_MEMBERS_MAX]: a joiner permitted */
 	uint64_t change_ms;   /* the coordinator's last change, 0 = none */
-	unsigned long changes[2]; /* made here: learners added, promoted */
+	enum membership_action change_kind;
+	unsigned change_ordinal;
+	unsigned long changes[3]; /* made here: add learner, promote, remove */
+	uint64_t *absent_ms;   /* [NETRECORD_MEMBERS_MAX]: not active since */
+	uint64_t *conflict_ms; /* [NETRECORD_MEMBERS_MAX]: another identity
+				* served at a member's ordinal since */
+	char member_why[200];  /* why a membership change waits, "" */
+	/* [NETRECORD_MEMBERS_MAX]: members at or above a NODE_NUMBER this
+	 * daemon was started with, lower than the network's: they go */
+	bool *shrink;
+	bool removed;          /* this node was removed from the network */
+	bool *proposed;        /* [NETRECORD_MEMBERS_MAX]: our vote stands */
 	struct gethwatch *watch; /* once geth is spawned */
 	unsigned long members_moved; /* members found at a new address */
 	uint64_t started_ms, discovered_ms;
@@ -361,6 +376,37 @@ static void add_peer(struct node *n, unsigned ordinal, const char *enode)
 	}
 }
 
+/*
+ * This node's geth says it is no longer in the raft cluster: it was removed
+ * (a lower NODE_NUMBER, or replaced). geth keeps running after that
+ * (research: membership-quorum.md §1.7): its daemon stops it, and a marker
+ * keeps every later start from running it again.
+ */
+#define REMOVED_FILE "removed"
+
+static bool was_removed(const struct settings *s)
+{
+	char path[256];
+
+	return fsutil_path(path, sizeof(path), "%s/%s", s->data_dir,
+	    REMOVED_FILE) == 0 && fsutil_exists(path);
+}
+
+static void node_removed(struct node *n)
+{
+	char path[256];
+
+	n->removed = true;
+	log_event(LOG_WARN, "removed from the raft cluster: stopping geth; "
+	    "this data dir will not start geth again", NULL);
+	if (fsutil_path(path, sizeof(path), "%s/%s", n->s->data_dir,
+	    REMOVED_FILE) < 0 ||
+	    fsutil_write_atomic_path(path, "removed from the network\n", 25,
+	    0644) < 0)
+		log_error("cannot write %s", path);
+	supervisor_shutdown(n->sup, 0);
+}
+
 static void on_geth_change(void *arg, const struct gethwatch_state *prev,
     const struct gethwatch_state *cur)
 {
@@ -381,6 +427,9 @@ static void on_geth_change(void *arg, const struct gethwatch_state *prev,
 		log_event(LOG_WARN, "geth does not answer over IPC: not ready",
 		    "reason", cur->reason, NULL);
 	}
+	if (prev->raft_id != 0 && cur->up && cur->raft_valid &&
+	    cur->raft_members == 0 && !n->removed)
+		node_removed(n);
 	if (cur->raft_valid && strcmp(cur->role, prev->role) != 0)
 		log_event(LOG_INFO, "raft role", "role", cur->role[0] ?
 		    cur->role : "none", NULL);
@@ -421,11 +470,13 @@ static const char *network_state(const struct node *n)
 	const struct gethwatch_state *g;
 	const struct netrecord_member *me;
 
+	if (n->removed)
+		return "removed";
 	if (!n->formed)
 		return n->waiting[0] != '\0' ? "joining" : "forming";
 	me = netrecord_find(&n->rec, n->s->node_ordinal);
-	if (me != NULL && me->joined && me->raft_id == 0 &&
-	    n->s->consensus == CONSENSUS_RAFT)
+	if (me != NULL && me->joined && (n->s->consensus == CONSENSUS_RAFT ?
+	    me->raft_id == 0 : !me->validator && !n->s->validators_initial))
 		return "joining";
 	g = n->watch != NULL ? gethwatch_state(n->watch) : NULL;
 	if (g != NULL && g->up &&
@@ -903,6 +954,24 @@ static int start_from_record(struct node *n, char *err, size_t errlen)
 	n->from_record = true;
 	log_event(LOG_INFO, "starting from the network record", "genesis",
 	    n->rec.genesis, NULL);
+	/*
+	 * Restarted with a NODE_NUMBER below some members' ordinals: a
+	 * shrink. Those members go, one at a time, while a majority stays
+	 * (the raft leader's daemon does it). Joiners that arrive later
+	 * above this NODE_NUMBER are a growth not rolled out here yet: they
+	 * stay.
+	 */
+	for (size_t i = 0; i < n->rec.count; i++) {
+		unsigned o = n->rec.members[i].ordinal;
+
+		if (o >= s->node_number && o < NETRECORD_MEMBERS_MAX &&
+		    o != s->node_ordinal) {
+			n->shrink[o] = true;
+			log_info("NODE_NUMBER=%u: %s%u leaves the network (one "
+			    "member at a time, while a majority stays live)",
+			    s->node_number, s->node_prefix, o);
+		}
+	}
 	member_tick_start(n);
 	me = netrecord_find(&n->rec, s->node_ordinal);
 	if (s->consensus == CONSENSUS_RAFT && me->joined && me->raft_id == 0) {
@@ -951,9 +1020,15 @@ static void member_seen(struct node *n, const struct peerdoc *doc)
 		return;
 	}
 	if (r == -EEXIST) {
-		log_event(LOG_WARN, "another identity at a member's ordinal: "
-		    "ignored", "peer", doc->name, "node_id", doc->node_id,
-		    NULL);
+		if (doc->ordinal < NETRECORD_MEMBERS_MAX && n->conflict_ms != NULL &&
+		    n->conflict_ms[doc->ordinal] == 0) {
+			n->conflict_ms[doc->ordinal] = evloop_now();
+			log_event(LOG_WARN, "another identity at a member's "
+			    "ordinal: a conflict until the member has been "
+			    "absent for REPLACE_AFTER seconds, then a "
+			    "replacement", "peer", doc->name, "node_id",
+			    doc->node_id, NULL);
+		}
 		return;
 	}
 	if (r < 0) {
@@ -1080,7 +1155,8 @@ static void on_join_genesis(void *arg, int err, const struct httpc_result *res)
 	log_event(LOG_INFO, "took the network's genesis and record", "genesis",
 	    n->rec.genesis, NULL);
 	member_tick_start(n);
-	if (me->joined && me->raft_id == 0) {
+	if (n->s->consensus == CONSENSUS_RAFT && me->joined &&
+	    me->raft_id == 0) {
 		snprintf(n->waiting, sizeof(n->waiting), "joining: waiting for "
 		    "the members to permit this node and the raft leader's "
 		    "daemon to add it as a learner");
@@ -1115,15 +1191,13 @@ static void on_join_record(void *arg, int err, const struct httpc_result *res)
 	}
 	me = netrecord_find(&n->jrec, n->s->node_ordinal);
 	if (me != NULL && strcmp(me->node_id, n->self.node_id) != 0) {
-		join_stop(n, "ordinal %u is a member of the network with another "
-		    "identity (node_id %.16s...): replacing a member is not "
-		    "supported by this release", n->s->node_ordinal, me->node_id);
-		return;
-	}
-	if ((me == NULL || me->joined) && n->s->consensus != CONSENSUS_RAFT) {
-		join_stop(n, "joining a running %s network is not supported by "
-		    "this release (raft only)",
-		    settings_consensus_name(n->s->consensus));
+		/* Asked again later: the members replace the old identity
+		 * once it has been absent for REPLACE_AFTER seconds. */
+		snprintf(n->waiting, sizeof(n->waiting), "ordinal %u is a "
+		    "member of the network with another identity (node_id "
+		    "%.16s...): this node replaces it once that one has been "
+		    "absent for REPLACE_AFTER seconds", n->s->node_ordinal,
+		    me->node_id);
 		return;
 	}
 	n->join_busy = peer_get(n, n->join_peer, "/genesis.json", 1 << 20,
@@ -1144,7 +1218,7 @@ static void join_begin(struct node *n, unsigned ordinal)
 		snprintf(n->waiting, sizeof(n->waiting), "joining the formed "
 		    "network of %s%u: asking for its record", n->s->node_prefix,
 		    ordinal);
-	n->join_busy = peer_get(n, ordinal, "/network.json", NETRECORD_MAX,
+	n->join_busy = peer_get(n, ordinal, "/network.json", RECORD_FETCH_MAX,
 	    on_join_record, n) == 0;
 }
 
@@ -1251,7 +1325,8 @@ static void rpc_logged(void *arg, int err, const struct gethrpc_reply *rep)
 		    err < 0 ? strerror(-err) : rep->message, NULL);
 }
 
-static void raft_change(struct node *n, const char *method, const char *param)
+static void raft_change(struct node *n, enum membership_action kind,
+    unsigned ordinal, const char *method, const char *param)
 {
 	char params[512];
 
@@ -1260,12 +1335,16 @@ static void raft_change(struct node *n, const char *method, const char *param)
 	    rpc_logged, n) == 0) {
 		n->tick_busy++;
 		n->change_ms = evloop_now();
+		n->change_kind = kind;
+		n->change_ordinal = ordinal;
+		if (kind >= 1 && kind <= 3)
+			n->changes[kind - 1]++;
 	}
 }
 
 struct promo {
 	struct node *n;
-	unsigned raft_id;
+	unsigned raft_id, ordinal;
 };
 
 /* A learner's /status: promoted once its chain has the leader's height. */
@@ -1282,28 +1361,98 @@ static void on_learner_status(void *arg, int err, const struct httpc_result *r)
 	    (j = cJSON_ParseWithLength(r->body, r->len)) != NULL &&
 	    (g = cJSON_GetObjectItemCaseSensitive(j, "geth")) != NULL &&
 	    (b = cJSON_GetObjectItemCaseSensitive(g, "block")) != NULL &&
-	    cJSON_IsNumber(b) && n->watch != NULL &&
-	    b->valuedouble + 1 >= (double)gethwatch_state(n->watch)->block &&
-	    (n->change_ms == 0 || evloop_now() - n->change_ms >
-	    CHANGE_WAIT_MS)) {
-		snprintf(id, sizeof(id), "%u", p->raft_id);
-		log_event(LOG_INFO, "promoting a caught-up learner to voter",
-		    "raft_id", id, NULL);
-		raft_change(n, "raft_promoteToPeer", id);
-		n->changes[1]++;
+	    cJSON_IsNumber(b) && n->watch != NULL && n->change_ms == 0) {
+		if (b->valuedouble + 1 >= (double)gethwatch_state(n->watch)->block) {
+			snprintf(id, sizeof(id), "%u", p->raft_id);
+			log_info("promoting %s%u (raft ID %u), caught up, to "
+			    "voter", n->s->node_prefix, p->ordinal, p->raft_id);
+			raft_change(n, MEMBERSHIP_PROMOTE, p->ordinal,
+			    "raft_promoteToPeer", id);
+		} else {
+			snprintf(n->member_why, sizeof(n->member_why),
+			    "promoting ordinal %u once its chain has the "
+			    "leader's height", p->ordinal);
+		}
 	}
 	cJSON_Delete(j);
 	free(p);
+}
+
+static const struct gethrpc_raft_member *in_cluster(
+    const struct gethrpc_raft_member *cl, size_t cnt, const char *node_id)
+{
+	for (size_t k = 0; k < cnt; k++)
+		if (strcmp(cl[k].node_id, node_id) == 0)
+			return &cl[k];
+	return NULL;
+}
+
+/*
+ * What this node's geth says of the members: raft IDs given to joiners, a
+ * member gone from the cluster (removed: it leaves the record), who is
+ * absent (for replacements); and whether the last change shows.
+ */
+static bool raft_observe(struct node *n, const struct gethrpc_raft_member *cl,
+    size_t cnt)
+{
+	uint64_t now = evloop_now();
+	bool changed = false;
+
+	for (size_t i = 0; i < n->rec.count; i++) {
+		struct netrecord_member *m = &n->rec.members[i];
+		const struct gethrpc_raft_member *c = in_cluster(cl, cnt,
+		    m->node_id);
+
+		if (m->ordinal < NETRECORD_MEMBERS_MAX)
+			n->absent_ms[m->ordinal] = c != NULL && (c->active ||
+			    m->ordinal == n->s->node_ordinal) ? 0 :
+			    n->absent_ms[m->ordinal] ? n->absent_ms[m->ordinal] :
+			    now;
+		if (c != NULL && m->raft_id == 0) {
+			m->raft_id = c->raft_id;
+			changed = true;
+			log_info("%s%u is in the raft cluster: raft ID %u",
+			    n->s->node_prefix, m->ordinal, m->raft_id);
+		} else if (c == NULL && m->raft_id != 0 && cnt > 0 &&
+		    m->ordinal != n->s->node_ordinal) {
+			log_info("%s%u (raft ID %u) left the raft cluster: no "
+			    "longer a member", n->s->node_prefix, m->ordinal,
+			    m->raft_id);
+			if (m->ordinal < NETRECORD_MEMBERS_MAX) {
+				n->conflict_ms[m->ordinal] = 0;
+				n->absent_ms[m->ordinal] = 0;
+			}
+			netrecord_remove(&n->rec, m->ordinal);
+			changed = true;
+			i--;
+		}
+	}
+	if (n->change_ms != 0) {
+		const struct netrecord_member *m = netrecord_find(&n->rec,
+		    n->change_ordinal);
+		const struct gethrpc_raft_member *c = m != NULL ?
+		    in_cluster(cl, cnt, m->node_id) : NULL;
+		bool shows = n->change_kind == MEMBERSHIP_REMOVE ? c == NULL :
+		    n->change_kind == MEMBERSHIP_ADD_LEARNER ? c != NULL :
+		    c != NULL && strcmp(c->role, "learner") != 0;
+
+		if (shows || now - n->change_ms > CHANGE_WAIT_MS)
+			n->change_ms = 0;
+	}
+	return changed;
 }
 
 static void on_raft_cluster(void *arg, int err, const struct gethrpc_reply *rep)
 {
 	struct node *n = arg;
 	struct gethrpc_raft_member *cl = NULL;
-	const struct gethwatch_state *g;
+	struct membership_view v = {0};
+	struct membership_step step;
+	bool goes[NETRECORD_MEMBERS_MAX] = {false};
 	size_t cnt = 0;
-	char e[128];
-	bool changed = false, leader;
+	char e[512] = "", q[420];
+	struct promo *p;
+	const struct netrecord_member *m;
 
 	n->tick_busy--;
 	if (err < 0 || rep->is_error || n->watch == NULL)
@@ -1314,69 +1463,64 @@ static void on_raft_cluster(void *arg, int err, const struct gethrpc_reply *rep)
 		free(cl);
 		return;
 	}
-	g = gethwatch_state(n->watch);
-	leader = strcmp(g->role, "minter") == 0;
-	/* Raft IDs as this node's own geth confirms them. */
+	if (raft_observe(n, cl, cnt) && (write_lists(n, e, sizeof(e)) < 0 ||
+	    record_write(n, e, sizeof(e)) < 0))
+		log_error("%s", e);
+	n->member_why[0] = '\0';
 	for (size_t i = 0; i < n->rec.count; i++) {
-		struct netrecord_member *m = &n->rec.members[i];
+		unsigned o = n->rec.members[i].ordinal;
 
-		for (size_t k = 0; m->raft_id == 0 && k < cnt; k++) {
-			if (strcmp(cl[k].node_id, m->node_id) != 0)
-				continue;
-			m->raft_id = cl[k].raft_id;
-			changed = true;
-			n->change_ms = 0;
-			log_info("%s%u is in the raft cluster: raft ID %u",
-			    n->s->node_prefix, m->ordinal, m->raft_id);
-		}
+		if (o >= NETRECORD_MEMBERS_MAX)
+			continue;
+		goes[o] = n->shrink[o] || (n->conflict_ms[o] != 0 &&
+		    membership_replace_due(n->absent_ms[o], evloop_now(),
+		    n->s->replace_after));
 	}
-	if (changed) {
-		char err2[512] = "";
-
-		if (record_write(n, err2, sizeof(err2)) < 0)
-			log_error("%s", err2);
+	v.rec = &n->rec;
+	v.cluster = cl;
+	v.ncluster = cnt;
+	v.self = n->s->node_ordinal;
+	v.now_ms = evloop_now();
+	v.permitted_ms = n->seen_ms;
+	v.permit_lead_ms = PERMIT_LEAD_MS;
+	v.goes = goes;
+	if (!membership_raft_coordinator(&v) || n->change_ms != 0) {
+		free(cl);
+		return;
 	}
-	/* The leader's daemon makes the changes, one at a time. */
-	if (leader && (n->change_ms == 0 ||
-	    evloop_now() - n->change_ms > CHANGE_WAIT_MS)) {
-		for (size_t i = 0; i < n->rec.count; i++) {
-			struct netrecord_member *m = &n->rec.members[i];
-			char q[420];
-
-			if (!m->joined || m->raft_id != 0 ||
-			    m->ordinal >= NETRECORD_MEMBERS_MAX ||
-			    evloop_now() - n->seen_ms[m->ordinal] <
-			    PERMIT_LEAD_MS)
-				continue;
-			snprintf(q, sizeof(q), "\"%s\"", m->enode);
-			log_event(LOG_INFO, "adding a joining node as a raft "
-			    "learner", "enode", m->enode, NULL);
-			raft_change(n, "raft_addLearner", q);
-			n->changes[0]++;
-			free(cl);
-			return;
-		}
-		for (size_t k = 0; k < cnt; k++) {
-			const struct netrecord_member *m = NULL;
-			struct promo *p;
-
-			if (strcmp(cl[k].role, "learner") != 0)
-				continue;
-			for (size_t i = 0; i < n->rec.count && m == NULL; i++)
-				if (strcmp(n->rec.members[i].node_id,
-				    cl[k].node_id) == 0)
-					m = &n->rec.members[i];
-			if (m == NULL || (p = calloc(1, sizeof(*p))) == NULL)
-				continue;
-			p->n = n;
-			p->raft_id = cl[k].raft_id;
-			if (peer_get(n, m->ordinal, "/status", 1 << 20,
-			    on_learner_status, p) == 0)
-				n->tick_busy++;
-			else
-				free(p);
+	membership_raft_next(&v, &step);
+	m = netrecord_find(&n->rec, step.ordinal);
+	switch (step.action) {
+	case MEMBERSHIP_ADD_LEARNER:
+		snprintf(q, sizeof(q), "\"%s\"", m->enode);
+		log_event(LOG_INFO, "adding a joining node as a raft learner",
+		    "enode", m->enode, NULL);
+		raft_change(n, step.action, step.ordinal, "raft_addLearner", q);
+		break;
+	case MEMBERSHIP_PROMOTE:
+		p = calloc(1, sizeof(*p));
+		if (p == NULL)
 			break;
-		}
+		p->n = n;
+		p->raft_id = step.raft_id;
+		p->ordinal = step.ordinal;
+		if (peer_get(n, step.ordinal, "/status", 1 << 20,
+		    on_learner_status, p) == 0)
+			n->tick_busy++;
+		else
+			free(p);
+		break;
+	case MEMBERSHIP_REMOVE:
+		snprintf(q, sizeof(q), "%u", step.raft_id);
+		log_info("removing %s%u (raft ID %u) from the raft cluster: %s",
+		    n->s->node_prefix, step.ordinal, step.raft_id,
+		    n->shrink[step.ordinal] ? "NODE_NUMBER is lower" :
+		    "replaced by a new identity");
+		raft_change(n, step.action, step.ordinal, "raft_removePeer", q);
+		break;
+	case MEMBERSHIP_NONE:
+		memcpy(n->member_why, step.why, sizeof(n->member_why));
+		break;
 	}
 	free(cl);
 }
@@ -1413,19 +1557,163 @@ static void on_joiner_poll(void *arg, int err, const struct httpc_result *res)
 	netrecord_free(&r);
 }
 
+/* ---- membership: istanbul and qbft ------------------------------------ */
+
+/* A member's validator address: its node key's (keccak of node_id). */
+static void member_address(const struct netrecord_member *m, char out[43])
+{
+	uint8_t pub[64], a[20];
+
+	out[0] = '\0';
+	if (encoding_unhex(pub, sizeof(pub), m->node_id, 128) < 0)
+		return;
+	ethkey_address(pub, a);
+	out[0] = '0';
+	out[1] = 'x';
+	encoding_hex(out + 2, a, 20);
+}
+
+struct vote {
+	struct node *n;
+	unsigned ordinal;
+	char addr[43];
+};
+
+/* A joiner's /status: voted in once its chain has this validator's height. */
+static void on_voter_status(void *arg, int err, const struct httpc_result *r)
+{
+	struct vote *vt = arg;
+	struct node *n = vt->n;
+	cJSON *j = NULL;
+	const cJSON *g, *b;
+	char params[80];
+
+	n->tick_busy--;
+	if (err == 0 && r->code == 200 &&
+	    (j = cJSON_ParseWithLength(r->body, r->len)) != NULL &&
+	    (g = cJSON_GetObjectItemCaseSensitive(j, "geth")) != NULL &&
+	    (b = cJSON_GetObjectItemCaseSensitive(g, "block")) != NULL &&
+	    cJSON_IsNumber(b) && n->watch != NULL &&
+	    b->valuedouble + 2 >= (double)gethwatch_state(n->watch)->block) {
+		snprintf(params, sizeof(params), "[\"%s\",true]", vt->addr);
+		if (gethrpc_call(gethwatch_rpc(n->watch), "istanbul_propose",
+		    params, 2000, rpc_logged, n) == 0) {
+			n->tick_busy++;
+			n->proposed[vt->ordinal] = true;
+			n->change_ms = evloop_now();
+			n->changes[0]++;
+			log_info("voting %s%u (%s) in as a validator",
+			    n->s->node_prefix, vt->ordinal, vt->addr);
+		}
+	} else if (err == 0) {
+		snprintf(n->member_why, sizeof(n->member_why), "voting ordinal "
+		    "%u in once its chain has the validators' height",
+		    vt->ordinal);
+	}
+	cJSON_Delete(j);
+	free(vt);
+}
+
+/*
+ * istanbul_getValidators: members' roles into the record; this node, a
+ * validator, votes the lowest-ordinal joiner in once it has synced
+ * (VALIDATORS=all), one at a time, and discards its vote once it passed.
+ */
+static void on_bft_validators(void *arg, int err,
+    const struct gethrpc_reply *rep)
+{
+	struct node *n = arg;
+	char (*vals)[43] = NULL, addr[43], e[256], params[80];
+	size_t cnt = 0;
+	bool changed = false, self_validates = false;
+	const struct netrecord_member *cand = NULL;
+
+	n->tick_busy--;
+	if (err < 0 || rep->is_error || n->watch == NULL)
+		return;
+	vals = calloc(NETRECORD_MEMBERS_MAX, sizeof(*vals));
+	if (vals == NULL || gethrpc_addresses(rep->result, rep->result_len,
+	    vals, NETRECORD_MEMBERS_MAX, &cnt, e, sizeof(e)) < 0) {
+		free(vals);
+		return;
+	}
+	n->member_why[0] = '\0';
+	for (size_t i = 0; i < n->rec.count; i++) {
+		struct netrecord_member *m = &n->rec.members[i];
+		bool in = false;
+
+		member_address(m, addr);
+		for (size_t k = 0; k < cnt && !in; k++)
+			in = strcmp(vals[k], addr) == 0;
+		if (in != m->validator) {
+			m->validator = in;
+			changed = true;
+			log_info("%s%u is %s a validator", n->s->node_prefix,
+			    m->ordinal, in ? "now" : "no longer");
+		}
+		if (m->ordinal == n->s->node_ordinal)
+			self_validates = in;
+		if (in && m->ordinal < NETRECORD_MEMBERS_MAX &&
+		    n->proposed[m->ordinal]) {
+			/* Passed: a vote left standing would vote it back in
+			 * after a later removal. */
+			snprintf(params, sizeof(params), "[\"%s\"]", addr);
+			if (gethrpc_call(gethwatch_rpc(n->watch),
+			    "istanbul_discard", params, 2000, rpc_logged,
+			    n) == 0) {
+				n->tick_busy++;
+				n->proposed[m->ordinal] = false;
+				n->change_ms = 0;
+			}
+		}
+		if (!in && m->joined && cand == NULL)
+			cand = m;
+	}
+	if (changed) {
+		char err2[512] = "";
+
+		if (record_write(n, err2, sizeof(err2)) < 0)
+			log_error("%s", err2);
+	}
+	if (cand != NULL && self_validates && !n->s->validators_initial &&
+	    cand->ordinal < NETRECORD_MEMBERS_MAX &&
+	    (!n->proposed[cand->ordinal] || n->change_ms == 0 ||
+	    evloop_now() - n->change_ms > CHANGE_WAIT_MS)) {
+		struct vote *vt = calloc(1, sizeof(*vt));
+
+		if (vt != NULL) {
+			vt->n = n;
+			vt->ordinal = cand->ordinal;
+			member_address(cand, vt->addr);
+			if (peer_get(n, cand->ordinal, "/status", 1 << 20,
+			    on_voter_status, vt) == 0)
+				n->tick_busy++;
+			else
+				free(vt);
+		}
+	}
+	free(vals);
+}
+
 static void on_member_tick(void *arg)
 {
 	struct node *n = arg;
 	const struct netrecord_member *me;
-	bool pending = false;
 
 	n->member_timer = evloop_timer(n->loop, evloop_now() + MEMBER_TICK_MS,
 	    on_member_tick, n);
 	if (n->member_timer < 0)
 		n->member_timer = 0;
-	if (!n->formed || n->phase == PHASE_STOPPING || n->tick_busy > 0 ||
-	    n->s->consensus != CONSENSUS_RAFT)
+	if (!n->formed || n->phase == PHASE_STOPPING || n->tick_busy > 0)
 		return;
+	if (n->s->consensus != CONSENSUS_RAFT) {
+		if (n->watch != NULL && gethwatch_state(n->watch)->up &&
+		    gethrpc_call(gethwatch_rpc(n->watch),
+		    "istanbul_getValidators", "[\"latest\"]", 2000,
+		    on_bft_validators, n) == 0)
+			n->tick_busy++;
+		return;
+	}
 	me = netrecord_find(&n->rec, n->s->node_ordinal);
 	if (me != NULL && me->joined && me->raft_id == 0) {
 		/* Asking every member: each learns of us, one names our ID. */
@@ -1433,18 +1721,13 @@ static void on_member_tick(void *arg)
 			unsigned o = n->rec.members[i].ordinal;
 
 			if (o != n->s->node_ordinal && peer_get(n, o,
-			    "/network.json", NETRECORD_MAX, on_joiner_poll,
+			    "/network.json", RECORD_FETCH_MAX, on_joiner_poll,
 			    n) == 0)
 				n->tick_busy++;
 		}
 		return;
 	}
-	if (n->watch == NULL || !gethwatch_state(n->watch)->up)
-		return;
-	for (size_t i = 0; i < n->rec.count; i++)
-		if (n->rec.members[i].joined)
-			pending = true;
-	if (!pending)
+	if (n->watch == NULL || !gethwatch_state(n->watch)->up || n->removed)
 		return;
 	if (gethrpc_call(gethwatch_rpc(n->watch), "raft_cluster", NULL, 2000,
 	    on_raft_cluster, n) == 0)
@@ -1671,6 +1954,8 @@ static int status_json(struct node *n, struct buf *b)
 	bprintf(b, "],\"moved\":%lu", n->members_moved);
 	if (n->waiting[0] != '\0')
 		bprintf(b, ",\"waiting\":\"%s\"", n->waiting);
+	else if (n->member_why[0] != '\0')
+		bprintf(b, ",\"waiting\":\"%s\"", n->member_why);
 	bprintf(b, "}}\n");
 	return 0;
 }
@@ -1705,6 +1990,11 @@ static int metrics_text(struct node *n, struct buf *b)
 	}
 	bprintf(b, "# TYPE peerd_network_members gauge\n"
 	    "peerd_network_members %zu\n", n->rec.count);
+	bprintf(b, "# TYPE peerd_membership_changes_total counter\n"
+	    "peerd_membership_changes_total{kind=\"add_learner\"} %lu\n"
+	    "peerd_membership_changes_total{kind=\"promote\"} %lu\n"
+	    "peerd_membership_changes_total{kind=\"remove\"} %lu\n",
+	    n->changes[0], n->changes[1], n->changes[2]);
 	if (n->watch != NULL) {
 		if (gethwatch_metrics(n->watch, b->p + b->used,
 		    b->len - b->used, &used) == 0)
@@ -1804,7 +2094,6 @@ static int on_http(void *arg, const struct http_request *req,
 	/* A node not in the record: a joiner (any ordinal, NODE_NUMBER
 	 * aside: members accept joiners without being restarted). */
 	if (n->formed && from >= 0 && req->doc != NULL &&
-	    n->s->consensus == CONSENSUS_RAFT &&
 	    (unsigned)from != n->s->node_ordinal &&
 	    netrecord_find(&n->rec, (unsigned)from) == NULL)
 		member_candidate(n, (unsigned)from, req->doc);
@@ -1844,7 +2133,9 @@ static int on_http(void *arg, const struct http_request *req,
 	if (strcmp(path, "/readyz") == 0) {
 		if (node_ready(n))
 			return respond(resp, 200, "text/plain", "ready\n", 6);
-		if (n->waiting[0] != '\0')
+		if (n->removed)
+			bprintf(&b, "not ready: removed from the network\n");
+		else if (n->waiting[0] != '\0')
 			bprintf(&b, "not ready: %s\n", n->waiting);
 		else if (n->phase == PHASE_RUNNING && n->watch != NULL)
 			bprintf(&b, "not ready: %s\n",
@@ -1923,9 +2214,14 @@ int node_run(struct settings *s, const sigset_t *saved)
 	n.add_pending = calloc(s->node_number, sizeof(*n.add_pending));
 	n.cand_ms = calloc(NETRECORD_MEMBERS_MAX, sizeof(*n.cand_ms));
 	n.seen_ms = calloc(NETRECORD_MEMBERS_MAX, sizeof(*n.seen_ms));
+	n.absent_ms = calloc(NETRECORD_MEMBERS_MAX, sizeof(*n.absent_ms));
+	n.conflict_ms = calloc(NETRECORD_MEMBERS_MAX, sizeof(*n.conflict_ms));
+	n.shrink = calloc(NETRECORD_MEMBERS_MAX, sizeof(*n.shrink));
+	n.proposed = calloc(NETRECORD_MEMBERS_MAX, sizeof(*n.proposed));
 	if (n.loop == NULL || n.peers == NULL || n.known == NULL ||
 	    n.refreshed_ms == NULL || n.add_pending == NULL ||
-	    n.cand_ms == NULL || n.seen_ms == NULL) {
+	    n.cand_ms == NULL || n.seen_ms == NULL || n.absent_ms == NULL ||
+	    n.conflict_ms == NULL || n.shrink == NULL || n.proposed == NULL) {
 		log_error("out of memory");
 		goto out;
 	}
@@ -1970,7 +2266,12 @@ int node_run(struct settings *s, const sigset_t *saved)
 	}
 	log_info("serving the identity on port %u", s->http_port);
 
-	if (n.formed) {
+	if (n.formed && was_removed(s)) {
+		n.removed = true;
+		n.phase = PHASE_RUNNING;
+		log_warn("this node was removed from its network (%s/%s): not "
+		    "starting geth; serving", s->data_dir, REMOVED_FILE);
+	} else if (n.formed) {
 		if (start_from_record(&n, err, sizeof(err)) < 0) {
 			log_error("%s", err);
 			goto out;
@@ -2019,6 +2320,10 @@ out:
 	free(n.add_pending);
 	free(n.cand_ms);
 	free(n.seen_ms);
+	free(n.absent_ms);
+	free(n.conflict_ms);
+	free(n.shrink);
+	free(n.proposed);
 	netrecord_free(&n.jrec);
 	netrecord_free(&n.rec);
 	free(n.static_nodes);

@@ -14,7 +14,14 @@
  *  - the TM's IPC socket is <data_dir>/tm/tm.ipc for both TMs (geth's
  *    PRIVATE_CONFIG), its keys <data_dir>/keys/tm.{pub,key};
  *  - Tessera's ThirdParty API listens on TM_PORT + 80 (9080 by default);
- *  - the TM config is mode 0600, the other files 0644.
+ *  - the TM config is mode 0600, the other files 0644;
+ *  - the genesis form (settings.h) decides where the IBFT block period and
+ *    the contract size limit go: LEGACY keeps what Quorum 2.x reads
+ *    (config.istanbul, maxCodeSizeConfig; the period is geth's
+ *    --istanbul.blockperiod), CURRENT what GoQuorum 22.4.1+ reads
+ *    (config.ibft with blockperiodseconds, transitions[0].contractsizelimit;
+ *    the two ways are refused together by geth). QBFT always has its
+ *    config.qbft block (GoQuorum 22.4+).
  */
 #include "peerd/render.h"
 
@@ -25,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "peerd/encoding.h"
 #include "peerd/ethkey.h"
 #include "peerd/rlp.h"
@@ -32,7 +41,10 @@
 
 /* Far above what 1024 peers need; a renderer bug cannot eat memory. */
 #define OUT_MAX (4u << 20)
-#define TESSERA_THIRDPARTY_OFFSET 80
+#define TESSERA_THIRDPARTY_OFFSET SETTINGS_TESSERA_THIRDPARTY_OFFSET
+/* Largest contract, KiB: maxCodeSizeConfig or transitions' contractsizelimit
+ * (geth's own default is 24). */
+#define CODE_SIZE_KIB 64u
 #define ZERO32_HEX                                                            \
 	"0x0000000000000000000000000000000000000000000000000000000000000000"
 #define ISTANBUL_DIGEST                                                       \
@@ -257,6 +269,7 @@ static int genesis(const struct settings *s, const struct peerdoc *const *peer,
     size_t n, struct out *o)
 {
 	bool raft = s->consensus == CONSENSUS_RAFT;
+	bool current = s->genesis_form == GENESIS_CURRENT;
 	size_t funded = 0;
 	int ret;
 
@@ -297,31 +310,44 @@ static int genesis(const struct settings *s, const struct peerdoc *const *peer,
 	    "    \"petersburgBlock\": 0,\n"
 	    "    \"istanbulBlock\": 0,\n"
 	    "    \"chainId\": %lu,\n"
-	    "    \"isQuorum\": true,\n"
-	    "    \"maxCodeSizeConfig\": [\n"
-	    "      {\n"
-	    "        \"block\": 0,\n"
-	    "        \"size\": 64\n"
-	    "      }\n"
-	    "    ],\n"
-	    "    \"txnSizeLimit\": 64",
+	    "    \"isQuorum\": true,\n",
 	    s->chain_id);
-	if (s->consensus == CONSENSUS_ISTANBUL)
+	if (!current)
+		out_printf(o, "    \"maxCodeSizeConfig\": [\n"
+			      "      {\n"
+			      "        \"block\": 0,\n"
+			      "        \"size\": %u\n"
+			      "      }\n"
+			      "    ],\n",
+		    CODE_SIZE_KIB);
+	out_printf(o, "    \"txnSizeLimit\": 64");
+	if (s->consensus == CONSENSUS_ISTANBUL && !current)
 		out_printf(o, ",\n"
 			      "    \"istanbul\": {\n"
 			      "      \"epoch\": 30000,\n"
 			      "      \"policy\": 0,\n"
 			      "      \"ceil2Nby3Block\": 0\n"
 			      "    }");
-	else if (s->consensus == CONSENSUS_QBFT)
+	else if (s->consensus != CONSENSUS_RAFT)
 		out_printf(o, ",\n"
-			      "    \"qbft\": {\n"
+			      "    \"%s\": {\n"
 			      "      \"epochlength\": 30000,\n"
-			      "      \"blockperiodseconds\": 5,\n"
+			      "      \"blockperiodseconds\": %u,\n"
 			      "      \"requesttimeoutseconds\": 10,\n"
 			      "      \"policy\": 0,\n"
 			      "      \"ceil2Nby3Block\": 0\n"
-			      "    }");
+			      "    }",
+		    s->consensus == CONSENSUS_QBFT ? "qbft" : "ibft",
+		    RENDER_BLOCK_PERIOD_S);
+	if (current)
+		out_printf(o, ",\n"
+			      "    \"transitions\": [\n"
+			      "      {\n"
+			      "        \"block\": 0,\n"
+			      "        \"contractsizelimit\": %u\n"
+			      "      }\n"
+			      "    ]",
+		    CODE_SIZE_KIB);
 	out_printf(o, "\n  },\n  \"difficulty\": \"%s\",\n",
 	    raft ? "0x0" : "0x1");
 	if (raft) {
@@ -483,11 +509,20 @@ static int check_input(const struct settings *s, const struct peerdoc *peers,
 		    "[A-Za-z0-9._/-]");
 		return -EINVAL;
 	}
-	if (s->privacy != PRIVACY_NONE &&
-	    (s->tm_port == 0 ||
+	if (s->genesis_form != GENESIS_LEGACY &&
+	    s->genesis_form != GENESIS_CURRENT) {
+		strbuf_seterr(err, errlen,
+		    "render: GENESIS_FORM must be resolved to legacy or "
+		    "current");
+		return -EINVAL;
+	}
+	/* Only Tessera has the third-party port above TM_PORT. */
+	if ((s->privacy != PRIVACY_NONE && s->tm_port == 0) ||
+	    (s->privacy == PRIVACY_TESSERA &&
 		(unsigned)s->tm_port + TESSERA_THIRDPARTY_OFFSET > 65535)) {
 		strbuf_seterr(err, errlen, "render: TM_PORT %u: needs 1..%u",
-		    (unsigned)s->tm_port, 65535u - TESSERA_THIRDPARTY_OFFSET);
+		    (unsigned)s->tm_port, s->privacy == PRIVACY_TESSERA ?
+		    65535u - TESSERA_THIRDPARTY_OFFSET : 65535u);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -523,6 +558,22 @@ static int check_input(const struct settings *s, const struct peerdoc *peers,
 			    "render: peer with ordinal %u is not a validated "
 			    "document",
 			    d->ordinal);
+			return -EINVAL;
+		}
+	}
+	/*
+	 * Constellation's public API listens on IPv4 0.0.0.0 only: a node
+	 * at an IPv6 address (whatever ADDRESS_MODE puts in the URLs) could
+	 * not be reached by its peers' Constellation.
+	 */
+	for (size_t i = 0; i < n && s->privacy == PRIVACY_CONSTELLATION; i++) {
+		if (strchr(sorted[i]->ip, ':') != NULL) {
+			strbuf_seterr(err, errlen,
+			    "render: %.63s advertises the IPv6 address %s and "
+			    "Constellation listens on IPv4 only: use IPv4 "
+			    "addresses or PRIVACY=tessera",
+			    sorted[i]->name[0] ? sorted[i]->name : "a peer",
+			    sorted[i]->ip);
 			return -EINVAL;
 		}
 	}
@@ -648,6 +699,22 @@ int render_node_lists(const struct settings *s, const char *const *enodes,
 	}
 	free(o.p);
 	return ret;
+}
+
+int render_genesis_form_of(const char *json, size_t len)
+{
+	cJSON *g = cJSON_ParseWithLength(json, len);
+	const cJSON *cfg = cJSON_GetObjectItem(g, "config");
+	int r = -EINVAL;
+
+	/* geth matches member names case-insensitively, and so does this. */
+	if (cJSON_IsObject(g) && cJSON_IsObject(cfg))
+		r = cJSON_GetObjectItem(cfg, "ibft") != NULL ||
+			cJSON_GetObjectItem(cfg, "transitions") != NULL
+		    ? GENESIS_CURRENT
+		    : GENESIS_LEGACY;
+	cJSON_Delete(g);
+	return r;
 }
 
 const struct render_file *render_find(const struct render_set *set,

@@ -24,6 +24,9 @@ enum kind {
 	K_ENUM,
 	K_BOOL,   /* yes|no */
 	K_SECRET,
+	K_APIS,    /* comma-separated RPC namespaces */
+	K_HOSTS,   /* comma-separated host names, or "*" */
+	K_ORIGINS, /* comma-separated scheme://host[:port], never "*" */
 	K_FLAG    /* flag only, no value */
 };
 
@@ -44,16 +47,26 @@ enum key {
 	KEY_PRIVACY,
 	KEY_ADDRESS_MODE,
 	KEY_CHAIN_ID,
+	KEY_GENESIS_FORM,
 	KEY_PERMISSIONED,
 	KEY_KEYSTORE_KDF,
 	KEY_ACCOUNT_PASSWORD_FILE,
+	KEY_UNLOCK,
+	KEY_RPC_ADDR,
+	KEY_RPC_APIS,
+	KEY_RPC_VHOSTS,
+	KEY_RPC_CORS,
+	KEY_WS_ORIGINS,
 	KEY_CLUSTER_SECRET,
 	KEY_CLUSTER_SECRET_FILE,
 	KEY_DISCOVERY_TIMEOUT,
 	KEY_LAUNCH,
 	KEY_GETH_ARGS,
 	KEY_TM_ARGS,
+	KEY_TM_START_TIMEOUT,
 	KEY_STOP_TIMEOUT,
+	KEY_REPLACE_AFTER,
+	KEY_VALIDATORS,
 	KEY_LOG_FORMAT,
 	KEY_LOG_LEVEL,
 	KEY_GETH_BIN,
@@ -78,8 +91,11 @@ static const char *const consensus_names[] = {"raft", "istanbul", "qbft",
 static const char *const privacy_names[] = {"auto", "constellation",
     "tessera", "none", NULL};
 static const char *const address_names[] = {"ip", "dns", NULL};
+static const char *const genesis_names[] = {"auto", "legacy", "current",
+    NULL};
 static const char *const kdf_names[] = {"standard", "light", NULL};
 static const char *const format_names[] = {"text", "json", NULL};
+static const char *const validators_names[] = {"all", "initial", NULL};
 static const char *const level_names[] = {"error", "warn", "info", "debug",
     NULL};
 
@@ -116,6 +132,8 @@ static const struct spec specs[KEY_COUNT] = {
 	address_names, "ip or dns in enode and TM URLs (ip)"},
     [KEY_CHAIN_ID] = {"CHAIN_ID", "chain-id", K_UINT, 2, 4294967295UL, NULL,
 	"genesis chainId and --networkid, not 1 (10)"},
+    [KEY_GENESIS_FORM] = {"GENESIS_FORM", "genesis-form", K_ENUM, 0, 0,
+	genesis_names, "auto, legacy or current genesis config (auto)"},
     [KEY_PERMISSIONED] = {"PERMISSIONED", "permissioned", K_BOOL, 0, 0, NULL,
 	"yes or no (yes)"},
     [KEY_KEYSTORE_KDF] = {"KEYSTORE_KDF", "keystore-kdf", K_ENUM, 0, 0,
@@ -123,6 +141,18 @@ static const struct spec specs[KEY_COUNT] = {
     [KEY_ACCOUNT_PASSWORD_FILE] = {"ACCOUNT_PASSWORD_FILE",
 	"account-password-file", K_PATH, 0, 0, NULL,
 	"account password (random if unset)"},
+    [KEY_UNLOCK] = {"UNLOCK", "unlock", K_BOOL, 0, 0, NULL,
+	"yes: geth starts with the account unlocked (yes)"},
+    [KEY_RPC_ADDR] = {"RPC_ADDR", "rpc-addr", K_IP, 0, 0, NULL,
+	"address geth's HTTP and WS RPC listen on (0.0.0.0)"},
+    [KEY_RPC_APIS] = {"RPC_APIS", "rpc-apis", K_APIS, 0, 0, NULL,
+	"APIs over HTTP and WS (" SETTINGS_RPC_APIS_DEFAULT ")"},
+    [KEY_RPC_VHOSTS] = {"RPC_VHOSTS", "rpc-vhosts", K_HOSTS, 0, 0, NULL,
+	"host names HTTP RPC answers (localhost, own names)"},
+    [KEY_RPC_CORS] = {"RPC_CORS", "rpc-cors", K_ORIGINS, 0, 0, NULL,
+	"web origins allowed over HTTP RPC (none)"},
+    [KEY_WS_ORIGINS] = {"WS_ORIGINS", "ws-origins", K_ORIGINS, 0, 0, NULL,
+	"web origins allowed over WS (localhost)"},
     [KEY_CLUSTER_SECRET] = {"CLUSTER_SECRET", "cluster-secret", K_SECRET, 1,
 	SETTINGS_SECRET_MAX, NULL,
 	"HMAC key peers must share; enables relaying (unset)"},
@@ -137,8 +167,16 @@ static const struct spec specs[KEY_COUNT] = {
 	"extra geth arguments"},
     [KEY_TM_ARGS] = {"TM_ARGS", "tm-args", K_STR, 0, 0, NULL,
 	"extra transaction manager arguments"},
+    [KEY_TM_START_TIMEOUT] = {"TM_START_TIMEOUT", "tm-start-timeout", K_UINT,
+	1, 86400, NULL, "seconds the TM has to answer /upcheck (120)"},
     [KEY_STOP_TIMEOUT] = {"STOP_TIMEOUT", "stop-timeout", K_UINT, 1, 3600,
 	NULL, "seconds from SIGTERM to SIGKILL per child (25)"},
+    [KEY_REPLACE_AFTER] = {"REPLACE_AFTER", "replace-after", K_UINT, 0,
+	604800, NULL, "seconds a member's old identity must be absent before "
+	"a new one at its ordinal replaces it (300)"},
+    [KEY_VALIDATORS] = {"VALIDATORS", "validators", K_ENUM, 0, 0,
+	validators_names, "istanbul/qbft: all = joining nodes are voted in as "
+	"validators; initial = only the forming set validates (all)"},
     [KEY_LOG_FORMAT] = {"LOG_FORMAT", "log-format", K_ENUM, 0, 0,
 	format_names, "text or json (text)"},
     [KEY_LOG_LEVEL] = {"LOG_LEVEL", "log-level", K_ENUM, 0, 0, level_names,
@@ -276,6 +314,87 @@ static int bad(char *err, size_t errlen, const struct spec *sp, bool from_flag,
 	return -EINVAL;
 }
 
+static bool alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
+}
+
+/* One item of an RPC list (K_APIS, K_HOSTS, K_ORIGINS). */
+static bool list_item_ok(enum kind kind, const char *p, size_t n)
+{
+	size_t i = 0;
+
+	if (n == 0)
+		return false;
+	switch (kind) {
+	case K_APIS:
+		for (; i < n; i++)
+			if (!alnum(p[i]) && p[i] != '_')
+				return false;
+		return n <= 32;
+	case K_HOSTS:
+		if (n == 1 && p[0] == '*')
+			return true;
+		for (; i < n; i++)
+			if (!alnum(p[i]) && strchr("-._", p[i]) == NULL)
+				return false;
+		return n <= 253;
+	case K_ORIGINS:
+		/* scheme://host[:port], what a browser sends as Origin. */
+		if (!alnum(p[0]) || (p[0] >= '0' && p[0] <= '9'))
+			return false;
+		while (i < n && (alnum(p[i]) || strchr("+-.", p[i]) != NULL))
+			i++;
+		if (n - i < 4 || memcmp(p + i, "://", 3) != 0)
+			return false;
+		for (i += 3; i < n; i++)
+			if (!alnum(p[i]) && strchr("-._:[]*", p[i]) == NULL)
+				return false;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A comma-separated list for geth's RPC flags: NULL if v is one, else what
+ * is allowed. Spaces and empty items are refused (geth would trim them; a
+ * typo is better caught here). "*" is never an origin: it would let any
+ * web page a user opens call the node.
+ */
+static const char *list_error(enum kind kind, const char *v)
+{
+	const char *p = v;
+
+	if (v[0] == '\0' && kind != K_APIS)
+		return NULL; /* the default */
+	for (;;) {
+		size_t n = strcspn(p, ",");
+
+		if (kind == K_ORIGINS && n == 1 && p[0] == '*')
+			return "must not be \"*\" (any web page could call the "
+			       "node): list the origins, e.g. "
+			       "https://app.example.com";
+		if (!list_item_ok(kind, p, n))
+			break;
+		if (p[n] == '\0')
+			return NULL;
+		p += n + 1;
+	}
+	switch (kind) {
+	case K_APIS:
+		return "must be API namespaces (letters, digits, '_') "
+		       "separated by commas, e.g. eth,net,web3,txpool";
+	case K_HOSTS:
+		return "must be host names (letters, digits, '-', '.', '_') "
+		       "or *, separated by commas";
+	default:
+		return "must be origins scheme://host[:port] separated by "
+		       "commas, e.g. http://localhost:3000";
+	}
+}
+
 static int apply(struct settings *s, enum key k, const char *v, bool from_flag,
     char *err, size_t errlen)
 {
@@ -349,6 +468,15 @@ static int apply(struct settings *s, enum key k, const char *v, bool from_flag,
 			return bad(err, errlen, sp, from_flag, v,
 			    "must be 1 to 256 bytes");
 		break;
+	case K_APIS:
+	case K_HOSTS:
+	case K_ORIGINS: {
+		const char *why = list_error(sp->kind, v);
+
+		if (why != NULL)
+			return bad(err, errlen, sp, from_flag, v, why);
+		break;
+	}
 	case K_STR:
 		if (!printable(v))
 			return bad(err, errlen, sp, from_flag, v,
@@ -394,9 +522,23 @@ static int apply(struct settings *s, enum key k, const char *v, bool from_flag,
 	case KEY_PRIVACY: s->privacy = (enum privacy)idx; break;
 	case KEY_ADDRESS_MODE: s->address_mode = (enum address_mode)idx; break;
 	case KEY_CHAIN_ID: s->chain_id = u; break;
+	case KEY_GENESIS_FORM:
+		s->genesis_form = (enum genesis_form)idx;
+		break;
 	case KEY_PERMISSIONED: s->permissioned = idx; break;
 	case KEY_KEYSTORE_KDF: s->kdf = (enum keystore_kdf)idx; break;
 	case KEY_ACCOUNT_PASSWORD_FILE: COPY(account_password_file); break;
+	case KEY_UNLOCK: s->unlock = idx; break;
+	case KEY_RPC_ADDR:
+		if (v[0] == '\0')
+			return bad(err, errlen, sp, from_flag, v,
+			    "must be an IPv4 or IPv6 address");
+		COPY(rpc_addr);
+		break;
+	case KEY_RPC_APIS: COPY(rpc_apis); break;
+	case KEY_RPC_VHOSTS: COPY(rpc_vhosts); break;
+	case KEY_RPC_CORS: COPY(rpc_cors); break;
+	case KEY_WS_ORIGINS: COPY(ws_origins); break;
 	case KEY_CLUSTER_SECRET:
 		s->cluster_secret_len = strlen(v);
 		memcpy(s->cluster_secret, v, s->cluster_secret_len);
@@ -406,7 +548,10 @@ static int apply(struct settings *s, enum key k, const char *v, bool from_flag,
 	case KEY_LAUNCH: s->launch = idx; break;
 	case KEY_GETH_ARGS: COPY(geth_args); break;
 	case KEY_TM_ARGS: COPY(tm_args); break;
+	case KEY_TM_START_TIMEOUT: s->tm_start_timeout = (unsigned)u; break;
 	case KEY_STOP_TIMEOUT: s->stop_timeout = (unsigned)u; break;
+	case KEY_REPLACE_AFTER: s->replace_after = (unsigned)u; break;
+	case KEY_VALIDATORS: s->validators_initial = idx == 1; break;
 	case KEY_LOG_FORMAT: s->log_format = (enum log_format)idx; break;
 	case KEY_LOG_LEVEL: s->log_level = (enum log_level)idx; break;
 	case KEY_GETH_BIN: COPY(geth_bin); break;
@@ -442,8 +587,13 @@ void settings_defaults(struct settings *s)
 	s->chain_id = 10;
 	s->permissioned = true;
 	s->kdf = KEYSTORE_KDF_STANDARD;
+	s->unlock = true;
+	strcpy(s->rpc_addr, "0.0.0.0");
+	strcpy(s->rpc_apis, SETTINGS_RPC_APIS_DEFAULT);
 	s->launch = true;
 	s->stop_timeout = 25;
+	s->replace_after = 300;
+	s->tm_start_timeout = 120;
 	s->log_format = LOG_TEXT;
 	s->log_level = LOG_INFO;
 	strcpy(s->geth_bin, "geth");
@@ -483,6 +633,78 @@ static long ordinal_from_host(const char *prefix, const char *host)
 	if (settings_parse_uint(host + n, 0, SETTINGS_NODES_MAX - 1, &u) < 0)
 		return -1;
 	return (long)u;
+}
+
+/*
+ * Settings that are each valid but not together (run, run --check): ports
+ * one container would bind twice, Tessera's hidden third-party port
+ * (TM_PORT + 80, render.c) among them, and Constellation on IPv6, which it
+ * cannot serve (its public API listens on IPv4 0.0.0.0 only). PRIVACY=auto
+ * may start Tessera, so both TM ports count for it. RPC_PORT = WS_PORT is
+ * left alone: geth 1.10+ serves HTTP and WebSocket on one port.
+ */
+static int check_together(const struct settings *s, char *err, size_t errlen)
+{
+	bool tm = s->privacy != PRIVACY_NONE;
+	bool third = s->privacy == PRIVACY_TESSERA ||
+	    s->privacy == PRIVACY_AUTO;
+	struct {
+		const char *name;
+		unsigned port;
+	} use[7];
+	size_t n = 0;
+
+	if (s->privacy == PRIVACY_CONSTELLATION &&
+	    strchr(s->node_ip, ':') != NULL) {
+		snprintf(err, errlen, "NODE_IP=\"%s\": Constellation listens "
+		    "on IPv4 only: use an IPv4 address or PRIVACY=tessera",
+		    s->node_ip);
+		return -EINVAL;
+	}
+	if (third && (unsigned)s->tm_port + SETTINGS_TESSERA_THIRDPARTY_OFFSET >
+	    65535) {
+		snprintf(err, errlen, "TM_PORT=\"%u\": Tessera's third-party "
+		    "API listens on TM_PORT + %u: must be at most %u%s",
+		    (unsigned)s->tm_port, SETTINGS_TESSERA_THIRDPARTY_OFFSET,
+		    65535u - SETTINGS_TESSERA_THIRDPARTY_OFFSET,
+		    s->privacy == PRIVACY_AUTO ? " (PRIVACY=auto may start "
+		    "Tessera)" : "");
+		return -EINVAL;
+	}
+	use[n].name = "HTTP_PORT";
+	use[n++].port = s->http_port;
+	use[n].name = "P2P_PORT";
+	use[n++].port = s->p2p_port;
+	if (s->consensus == CONSENSUS_RAFT) {
+		use[n].name = "RAFT_PORT";
+		use[n++].port = s->raft_port;
+	}
+	use[n].name = "RPC_PORT";
+	use[n++].port = s->rpc_port;
+	use[n].name = "WS_PORT";
+	use[n++].port = s->ws_port;
+	if (tm) {
+		use[n].name = "TM_PORT";
+		use[n++].port = s->tm_port;
+	}
+	if (third) {
+		use[n].name = "TM_PORT + 80 (Tessera's third-party API)";
+		use[n++].port = (unsigned)s->tm_port +
+		    SETTINGS_TESSERA_THIRDPARTY_OFFSET;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = i + 1; j < n; j++) {
+			if (use[i].port != use[j].port ||
+			    (strcmp(use[i].name, "RPC_PORT") == 0 &&
+				strcmp(use[j].name, "WS_PORT") == 0))
+				continue;
+			snprintf(err, errlen, "ports collide: %s and %s are "
+			    "both %u (each needs its own port)", use[i].name,
+			    use[j].name, use[i].port);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 int settings_load(struct settings *s, enum settings_mode mode, int argc,
@@ -598,7 +820,7 @@ int settings_load(struct settings *s, enum settings_mode mode, int argc,
 		    "NODE_NUMBER (%u)", s->node_ordinal, s->node_number);
 		return -EINVAL;
 	}
-	return 0;
+	return check_together(s, err, errlen);
 }
 
 void settings_usage(char *buf, size_t len)
@@ -629,6 +851,11 @@ const char *settings_consensus_name(enum consensus c)
 const char *settings_privacy_name(enum privacy p)
 {
 	return privacy_names[p];
+}
+
+const char *settings_genesis_form_name(enum genesis_form f)
+{
+	return genesis_names[f];
 }
 
 void settings_wipe(struct settings *s)

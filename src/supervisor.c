@@ -337,6 +337,8 @@ struct supervisor {
 	struct helper helpers[4];
 	unsigned stop_timeout_s;
 	bool finished;
+	supervisor_death_cb *death_cb;
+	void *death_arg;
 };
 
 static void fill_mask(sigset_t *m)
@@ -531,9 +533,13 @@ static void handle_exit(struct supervisor *s, pid_t pid, int wstatus)
 				    len);
 			free(out);
 		}
-	} else if (s->ev.child_exited != NULL) {
-		s->ev.child_exited(s->arg, s->core.ch[idx].name,
-		    supervisor_exit_code(wstatus), !was_running);
+	} else {
+		if (was_running && s->death_cb != NULL)
+			s->death_cb(s->death_arg, s->core.ch[idx].name,
+			    supervisor_exit_code(wstatus));
+		if (s->ev.child_exited != NULL)
+			s->ev.child_exited(s->arg, s->core.ch[idx].name,
+			    supervisor_exit_code(wstatus), !was_running);
 	}
 	run_acts(s, acts, n);
 }
@@ -1011,6 +1017,13 @@ void supervisor_shutdown(struct supervisor *s, int code)
 	struct supervisor_act acts[SUPERVISOR_MAX_ACTS];
 
 	run_acts(s, acts, supervisor_core_shutdown(&s->core, code, acts));
+}
+
+void supervisor_watch_deaths(struct supervisor *s, supervisor_death_cb *cb,
+    void *arg)
+{
+	s->death_cb = cb;
+	s->death_arg = arg;
 }
 
 bool supervisor_stopping(const struct supervisor *s)

@@ -106,6 +106,9 @@ int netrecord_add(struct netrecord *r, const struct peerdoc *doc,
     const char *line, size_t len, const char *enode)
     __attribute__((warn_unused_result));
 
+/* Drops the member at `ordinal` (it left the network). 0 or -ENOENT. */
+int netrecord_remove(struct netrecord *r, unsigned ordinal);
+
 /* The members' enodes in ordinal order; *out (malloc'ed) points into r. */
 int netrecord_enodes(const struct netrecord *r, const char ***out)
     __attribute__((warn_unused_result));

@@ -14,6 +14,9 @@
  */
 
 #define RENDER_FILES_MAX 8
+/* IBFT/QBFT block period, seconds: in the genesis (config.ibft/qbft) or, for
+ * the legacy config.istanbul, geth's --istanbul.blockperiod (launch.c). */
+#define RENDER_BLOCK_PERIOD_S 5u
 
 struct render_file {
 	const char *path; /* relative to DATA_DIR, e.g. "dd/static-nodes.json" */
@@ -32,7 +35,9 @@ struct render_set {
  * genesis.json and the TM config (tm.conf or tessera-config.json; none for
  * PRIVACY=none) for the node peers[self]. peers must hold n validated
  * documents with ordinals 0..n-1 in any order. privacy must not be
- * PRIVACY_AUTO (resolve it first). Returns 0 or -EINVAL with err.
+ * PRIVACY_AUTO and genesis_form not GENESIS_AUTO (resolve them first). The
+ * genesis depends only on the documents, CONSENSUS, CHAIN_ID and
+ * GENESIS_FORM, never on this node. Returns 0 or -EINVAL with err.
  */
 int render_all(const struct settings *s, const struct peerdoc *peers,
     size_t n, size_t self, struct render_set *out, char *err, size_t errlen)
@@ -53,6 +58,14 @@ int render_enode(const struct settings *s, const struct peerdoc *d,
  */
 int render_node_lists(const struct settings *s, const char *const *enodes,
     size_t n, struct render_set *out, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/*
+ * The form of an existing genesis.json (a frozen one decides, not the
+ * setting): GENESIS_CURRENT if its config has "ibft" or "transitions",
+ * GENESIS_LEGACY otherwise; -EINVAL if it is not a JSON object with a
+ * "config" object.
+ */
+int render_genesis_form_of(const char *json, size_t len)
     __attribute__((warn_unused_result));
 /* Finds a file of the set by its relative path; NULL if absent. */
 const struct render_file *render_find(const struct render_set *set,

@@ -18,6 +18,15 @@ enum privacy {
 	PRIVACY_NONE
 };
 enum address_mode { ADDRESS_IP = 0, ADDRESS_DNS };
+/*
+ * The genesis form (README, "Genesis forms"): what carries the block period
+ * and the contract size limit. LEGACY: config.istanbul for IBFT (geth gets
+ * --istanbul.blockperiod) and maxCodeSizeConfig, what Quorum 2.x reads.
+ * CURRENT: config.ibft/qbft with blockperiodseconds and
+ * transitions[].contractsizelimit (GoQuorum 22.4.1+). AUTO is resolved
+ * before anything is rendered (launch_resolve_genesis_form).
+ */
+enum genesis_form { GENESIS_AUTO = 0, GENESIS_LEGACY, GENESIS_CURRENT };
 
 /* Which subcommand the settings are for: decides what is required. */
 enum settings_mode {
@@ -29,12 +38,19 @@ enum settings_mode {
 
 #define SETTINGS_NODES_MAX 1024
 #define SETTINGS_SECRET_MAX 256
+/* Tessera's third-party API listens on TM_PORT + this (render.c). */
+#define SETTINGS_TESSERA_THIRDPARTY_OFFSET 80
+/* RPC_APIS' default: nothing that administers the node, moves funds
+ * (personal) or changes consensus membership (raft, istanbul). */
+#define SETTINGS_RPC_APIS_DEFAULT "eth,net,web3,txpool"
 
 struct settings {
 	char node_prefix[64];
 	unsigned node_number; /* 0 = not set */
 	unsigned node_ordinal;
 	bool ordinal_set;
+	/* Not a setting: the raft ID geth is started with through
+	 * --raftjoinexisting (0 = none), set by node from its record. */
 	unsigned raft_join;
 	char node_domain[192]; /* "" = bare names */
 	char node_ip[46];      /* NODE_IP: advertised address; "" = detect */
@@ -45,9 +61,20 @@ struct settings {
 	enum privacy privacy;
 	enum address_mode address_mode;
 	unsigned long chain_id;
+	enum genesis_form genesis_form; /* GENESIS_FORM */
 	bool permissioned;
 	enum keystore_kdf kdf;
 	char account_password_file[256]; /* "" = random, in DATA_DIR/keys */
+	/* What geth serves over HTTP and WebSocket (IPC serves every API). */
+	bool unlock;           /* UNLOCK: start with the account unlocked */
+	char rpc_addr[46];     /* RPC_ADDR: HTTP and WS listen address */
+	char rpc_apis[256];    /* RPC_APIS: namespaces over HTTP and WS */
+	char rpc_vhosts[1024]; /* RPC_VHOSTS: "" = localhost + own names */
+	char rpc_cors[512];    /* RPC_CORS: "" = no cross-origin pages */
+	char ws_origins[512];  /* WS_ORIGINS: "" = geth's (localhost) */
+	/* Not a setting: the address geth unlocks ("0x" + 40 hex), filled
+	 * by launch from DATA_DIR/dd/keystore. */
+	char unlock_account[64];
 	uint8_t cluster_secret[SETTINGS_SECRET_MAX]; /* secret: never logged */
 	size_t cluster_secret_len;                   /* 0 = none */
 	char cluster_secret_file[256];
@@ -55,7 +82,10 @@ struct settings {
 	bool launch;
 	char geth_args[1024];
 	char tm_args[1024];
+	unsigned tm_start_timeout; /* TM_START_TIMEOUT, seconds */
 	unsigned stop_timeout;
+	unsigned replace_after; /* REPLACE_AFTER, seconds */
+	bool validators_initial; /* VALIDATORS=initial (default all) */
 	enum log_format log_format;
 	enum log_level log_level;
 	char geth_bin[256]; /* GETH_BIN, default "geth" from PATH */
@@ -94,6 +124,7 @@ void settings_usage(char *buf, size_t len);
 
 const char *settings_consensus_name(enum consensus c);
 const char *settings_privacy_name(enum privacy p);
+const char *settings_genesis_form_name(enum genesis_form f);
 
 /* Wipes the secret. */
 void settings_wipe(struct settings *s);

@@ -90,6 +90,15 @@ void supervisor_launched(struct supervisor *s);
  */
 void supervisor_shutdown(struct supervisor *s, int code);
 
+/*
+ * A second observer (launch: to say why the TM died before it answered):
+ * cb(arg, name, code) for a long-running child that died on its own, before
+ * child_exited. One at a time; cb NULL removes it.
+ */
+typedef void supervisor_death_cb(void *arg, const char *name, int code);
+void supervisor_watch_deaths(struct supervisor *s, supervisor_death_cb *cb,
+    void *arg);
+
 bool supervisor_stopping(const struct supervisor *s);
 /* True if the named child (not a helper) is running. */
 bool supervisor_running(const struct supervisor *s, const char *name);

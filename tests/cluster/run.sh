@@ -26,7 +26,7 @@ QP_STATE=$base
 . "$root/scripts/lib/netns.sh"
 
 all_cases=(n5 n64 late restart hostile secret relay dns dnsmode setup launch
-	record moved legacy frozen nofork nofork_relay join join2)
+	record moved legacy frozen nofork nofork_relay join join2 init_killed)
 
 # --- binaries ---------------------------------------------------------------
 if [ -z "${PEERD:-}" ]; then
@@ -747,41 +747,63 @@ case_frozen() {
 }
 
 # IBFT: nodes added beside a formed network (NODE_NUMBER raised on the new
-# ones only) find its members and never form a second network: joining a
-# running istanbul network is not done yet, so they wait: no genesis, no
-# geth, /status says why. The members go on untouched.
+# ones only) never form a second network: they take the network's genesis
+# and run as full nodes; with VALIDATORS=all (the default) the validators'
+# daemons vote the lowest ordinal in once it has their chain (the geth
+# stand-in's validators are the genesis's, so the vote never passes here:
+# the real geth covers that in tests/quorum), with VALIDATORS=initial
+# nobody votes. The members' genesis is untouched.
 nofork_run() {
-	local i before
+	local i before want
 	standins
 	net 5
-	for i in 0 1 2; do lstart "$i" 3 CONSENSUS=istanbul "$@"; done
+	for i in 0 1 2; do lstart "$i" 3 CONSENSUS=istanbul FAKE_GETH_BLOCK=7 "$@"; done
 	converge 3 120
-	before=$(for i in 0 1 2; do snapshot "$i" genesis.json network.json \
-		dd/static-nodes.json; done)
-	for i in 3 4; do lstart "$i" 5 CONSENSUS=istanbul "$@"; done
+	before=$(for i in 0 1 2; do snapshot "$i" genesis.json; done)
+	for i in 3 4; do lstart "$i" 5 CONSENSUS=istanbul FAKE_GETH_BLOCK=7 "$@"; done
 	for i in 3 4; do
-		qp_wait 30 sh -c "curl -s --max-time 2 http://$(qp_ip "$i")/status |
-			grep -q 'not supported'" ||
-			die "quorum-$i: /status does not say why it waits: $(summary "$i")"
-		[ "$(status_field "$i" network.state)" = joining ] ||
-			die "quorum-$i: network.state $(status_field "$i" network.state)"
-		[ "$(qp_code "$i" /readyz)" = 503 ] || die "quorum-$i is ready"
-		[ ! -e "$(qp_dir "$i")/genesis.json" ] ||
-			die "quorum-$i wrote a genesis"
-		[ ! -e "$(qp_dir "$i")/network.json" ] ||
-			die "quorum-$i wrote a network record"
-		grep -q '^GETH start' "$QP_STATE/logs/fake-$i.log" 2>/dev/null &&
-			die "quorum-$i started geth: a second chain"
+		qp_wait 60 ready "$i" || die "quorum-$i is not ready: $(summary "$i")"
+		cmp -s "$(qp_dir 0)/genesis.json" "$(qp_dir "$i")/genesis.json" ||
+			die "quorum-$i's genesis is not the network's: a second chain"
+		grep -q '^GETH run ' "$QP_STATE/logs/fake-$i.log" ||
+			die "quorum-$i's geth did not start"
 	done
 	all_ready 3 || die "a member is not ready any more"
-	[ "$(for i in 0 1 2; do snapshot "$i" genesis.json network.json \
-		dd/static-nodes.json; done)" = "$before" ] ||
-		die "a member's files changed"
-	note "quorum-3, quorum-4: waiting, no genesis, no geth; members untouched"
+	[ "$(for i in 0 1 2; do snapshot "$i" genesis.json; done)" = "$before" ] ||
+		die "a member's genesis changed"
+	want=joining
+	case " $* " in *" VALIDATORS=initial "*) want=member ;; esac
+	for i in 3 4; do
+		qp_wait 20 sh -c "curl -s --max-time 2 http://$(qp_ip "$i")/status |
+			grep -q '\"state\":\"$want\"'" ||
+			die "quorum-$i: network.state is not $want: $(status_field "$i" network.state)"
+	done
+	if [ "$want" = joining ]; then
+		for i in 0 1 2; do
+			qp_wait 20 grep -q '^GETH istanbul propose 0x[0-9a-f]* true' \
+				"$QP_STATE/logs/fake-$i.log" ||
+				die "validator quorum-$i did not vote the joiner in"
+		done
+		[ "$(grep -h '^GETH istanbul propose' "$QP_STATE"/logs/fake-[012].log |
+			sort -u | wc -l)" = 1 ] ||
+			die "votes for more than one joiner at a time"
+		note "same genesis, full nodes; the validators vote one joiner in"
+	else
+		grep -q '^GETH istanbul propose' "$QP_STATE"/logs/fake-[012].log &&
+			die "a vote with VALIDATORS=initial"
+		note "same genesis, full nodes; VALIDATORS=initial: no vote"
+	fi
 }
 
 case_nofork() {
 	nofork_run
+}
+
+# The same with relaying (a secret) and VALIDATORS=initial: a joiner may
+# get every member's document from another joiner.
+case_nofork_relay() {
+	nofork_run CLUSTER_SECRET=nofork-relay-secret-0123456789 \
+		VALIDATORS=initial
 }
 
 # Raft: a node started with NODE_NUMBER=4 beside a network of 3 (members
@@ -854,10 +876,51 @@ case_join2() {
 # field_of I KEY: KEY of node I's /env.json.
 field_of() { qp_curl "$1" /env.json | jq_ field "$2"; }
 
-# The same with relaying (a secret): a joiner may get every member's
-# document from another joiner, never asking a member itself.
-case_nofork_relay() {
-	nofork_run CLUSTER_SECRET=nofork-relay-secret-0123456789
+
+# A first `geth init` killed part way (the stand-in's FAKE_GETH_INIT_KILL:
+# chaindata made, no genesis written, SIGKILL) fails the start, and the
+# next start runs geth init again: the chain is the network's. A daemon
+# that took an existing chaindata for an initialised chain would start
+# geth on it, and geth would write the mainnet genesis there: IBFT then
+# exits "Consensus not specified" at every start (raft runs a chain no
+# peer shares, which the "chain mainnet" check catches).
+case_init_killed() {
+	local n=3 i pid code
+	standins
+	net "$n"
+	lstart 0 "$n" CONSENSUS=istanbul FAKE_GETH_INIT_KILL=1
+	for i in 1 2; do lstart "$i" "$n" CONSENSUS=istanbul; done
+	pid=$(cat "$(qp_pidfile 0)")
+	qp_wait 60 sh -c "! kill -0 $pid 2>/dev/null" ||
+		die "quorum-0 kept running after its geth init was killed"
+	wait "$pid"
+	code=$?
+	[ "$code" != 0 ] || die "quorum-0 exited 0 after its geth init was killed"
+	grep -q '^GETH init killed' "$QP_STATE/logs/fake-0.log" ||
+		die "the geth stand-in of quorum-0 was not killed in init"
+	[ -d "$(qp_dir 0)/dd/geth/chaindata" ] ||
+		die "the killed init left no chaindata (nothing to prove)"
+	[ ! -e "$(qp_dir 0)/geth-init.done" ] ||
+		die "geth-init.done written though init was killed"
+	grep -q '^GETH start' "$QP_STATE/logs/fake-0.log" &&
+		die "geth started on quorum-0 after its init was killed"
+	note "quorum-0: geth init killed part way, daemon exited $code"
+	lstart 0 "$n" CONSENSUS=istanbul
+	qp_wait 60 all_ready "$n" || die "not every node is ready: $(summary 0)"
+	[ "$(grep -c '^GETH init ok' "$QP_STATE/logs/fake-0.log")" = 1 ] ||
+		die "quorum-0's restart did not run geth init"
+	if grep -q 'mainnet' "$QP_STATE/logs/fake-0.log"; then
+		die "quorum-0's geth runs the mainnet genesis"
+	fi
+	[ -e "$(qp_dir 0)/geth-init.done" ] || die "no geth-init.done on quorum-0"
+	qp_wait 20 grep -q '^GETH blockperiod 5 ' "$QP_STATE/logs/fake-0.log" ||
+		die "quorum-0's geth does not run 5 s blocks"
+	for ((i = 0; i < n; i++)); do
+		[ "$(status_field "$i" network.state)" = member ] ||
+			die "quorum-$i network.state: $(status_field "$i" network.state)"
+	done
+	same_files "$n"
+	note "restarted quorum-0 ran geth init, its geth runs the network's chain"
 }
 
 # qp_ns_has I WORD: a process whose command line holds WORD runs in node

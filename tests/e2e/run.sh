@@ -10,6 +10,10 @@
 #       host names in static-nodes.json
 #   (d) the image runs as non-root, with NET_BIND_SERVICE as its only
 #       capability
+#   (f) Tessera's two image layouts (bin/tessera from 21.x, the uber jar
+#       up to 21.4) both run through docker/tessera.sh, and a Tessera 22+
+#       stand-in on the H2 1.4 database a 21.x one left stops the node
+#       with the line that says so
 #   (e) the image built with the REAL GoQuorum geth (QUORUM_GETH, default
 #       ../shared/quorum/geth beside the repository; the `minimal` target,
 #       PRIVACY=none): 3 raft nodes in a generated compose file form a
@@ -72,10 +76,12 @@ cleanup() {
 	fi
 	docker ps -aq --filter "label=qpe2e=$project" | xargs -r docker rm -fv >/dev/null 2>&1
 	docker network rm "$net" >/dev/null 2>&1
+	docker volume rm "$project-h2" "$project-h2new" >/dev/null 2>&1
 	if [ "${E2E_KEEP_IMAGES:-0}" != 1 ]; then
 		docker rmi "$tag:latest" "$tag:quorum-standin" \
 			"$tag:tessera-standin" "$tag:build" "$tag:real" \
-			"$tag:quorum-real" >/dev/null 2>&1
+			"$tag:quorum-real" "$tag:tessera-jar-standin" \
+			"$tag:jar" >/dev/null 2>&1
 		# The classic builder leaves untagged stage images: remove the
 		# ones that were not there before.
 		docker images -q -f dangling=true | sort >"$work/dangling.after"
@@ -195,7 +201,10 @@ build_images() {
 
 	# Stand-ins for the official images, with their layout: geth at
 	# /usr/local/bin/geth, the Tessera distribution's start script at
-	# /tessera/bin/tessera.
+	# /tessera/bin/tessera (21.x and newer); and Tessera's older layout,
+	# the uber jar /tessera/tessera-app.jar alone (up to 21.4), whose
+	# stand-in brings the java that runs it (fake-tm as JAVA_HOME's java:
+	# it takes `-jar .../tessera-app.jar ARGS` as the jar would).
 	log "building stand-in geth and TM images"
 	mkdir -p "$work/standin"
 	cat >"$work/standin/Dockerfile.quorum" <<-EOF
@@ -212,6 +221,15 @@ build_images() {
 		-t "$tag:quorum-standin" "$work/standin" >/dev/null
 	docker build -q -f "$work/standin/Dockerfile.tessera" \
 		-t "$tag:tessera-standin" "$work/standin" >/dev/null
+	cat >"$work/standin/Dockerfile.tessera-jar" <<-EOF
+		FROM $tag:build AS stubs
+		FROM $base
+		COPY --from=stubs /src/build/fake-tm /tessera/jre/bin/java
+		RUN echo 'a stand-in: run by /tessera/jre/bin/java' \
+			>/tessera/tessera-app.jar
+	EOF
+	docker build -q -f "$work/standin/Dockerfile.tessera-jar" \
+		-t "$tag:tessera-jar-standin" "$work/standin" >/dev/null
 
 	log "building the node image"
 	docker build --force-rm "${args[@]}" \
@@ -221,6 +239,12 @@ build_images() {
 		die "image build failed: $(tail -n 20 "$work/image.log")"
 	ok "image builds ($(docker image inspect -f '{{.Size}}' "$tag:latest" |
 		awk '{ printf "%.0f MB", $1 / 1e6 }'))"
+	docker build --force-rm "${args[@]}" \
+		--build-arg "QUORUM_IMAGE=$tag:quorum-standin" \
+		--build-arg "TESSERA_IMAGE=$tag:tessera-jar-standin" \
+		-t "$tag:jar" "$context" >"$work/image-jar.log" 2>&1 ||
+		die "image build (Tessera jar layout) failed: $(tail -n 20 "$work/image-jar.log")"
+	ok "image builds with a Tessera image of the jar layout"
 }
 
 # ---------------------------------------------------------- helpers ------
@@ -400,6 +424,63 @@ test_statefulset_shape() {
 		bad "file capability: CapEff is $capeff"
 }
 
+# ---------------------------------------------- (f) Tessera layouts -----
+# tm_node IMAGE VOLUME [-e VAR=value...]: one node (NODE_NUMBER=1) with
+# Tessera on VOLUME; its container id.
+tm_node() {
+	local image=$1 vol=$2
+	shift 2
+	docker run -d --label "qpe2e=$project" --hostname quorum-0 \
+		--cap-drop ALL --cap-add NET_BIND_SERVICE \
+		--sysctl net.ipv4.ip_unprivileged_port_start=0 \
+		--health-cmd 'quorum-peerd probe http://localhost/readyz' \
+		--health-interval 2s -v "$vol:/qdata" \
+		-e NODE_NUMBER=1 -e PRIVACY=tessera -e KEYSTORE_KDF=light \
+		-e FAKE_LOG=/qdata/fake.log "$@" "$image"
+}
+
+# docker/tessera.sh runs either image layout; a Tessera 22+ given the H2
+# 1.4 database an older one left stops the node with a line saying so.
+test_tessera_layouts() {
+	log "(f) Tessera image layouts and the H2 upgrade"
+	local c code vol=$project-h2
+	c=$(tm_node "$tag:jar" "$vol" -e JAVA_HOME=/tessera/jre \
+		-e JAVA_OPTS=-Xmx256m -e FAKE_TESSERA_VERSION=21.1.0)
+	if wait_healthy "$c"; then
+		docker exec "$c" cat /qdata/fake.log |
+			grep -q '^TESSERA launcher jar /tessera/tessera-app.jar' &&
+			ok "(f) the jar layout (Tessera <= 21.4) runs with java -jar" ||
+			bad "(f) the jar layout: no 'TESSERA launcher jar' in the stand-in's log"
+	fi
+	docker stop -t 60 "$c" >/dev/null 2>&1
+	docker rm -fv "$c" >/dev/null 2>&1
+	# The same data dir under a Tessera 24 image (bin/tessera, H2 2.x).
+	c=$(tm_node "$tag:latest" "$vol")
+	local t=$((SECONDS + 120))
+	while [ "$(docker inspect -f '{{.State.Status}}' "$c")" = running ] &&
+		[ $SECONDS -lt $t ]; do
+		sleep 1
+	done
+	code=$(docker inspect -f '{{.State.ExitCode}}' "$c")
+	if [ "$(docker inspect -f '{{.State.Status}}' "$c")" = exited ] &&
+		[ "$code" != 0 ] &&
+		docker logs "$c" 2>&1 | grep -q 'is an H2 1.4 database (Tessera 21.x and older), which Tessera 22 and newer cannot open'; then
+		ok "(f) Tessera 24 on a 21.x database: exit $code, the H2 line"
+	else
+		docker logs --tail 15 "$c" >&2 || true
+		bad "(f) Tessera 24 on a 21.x database: status $(docker inspect -f '{{.State.Status}}' "$c"), exit $code, no H2 line"
+	fi
+	docker rm -fv "$c" >/dev/null 2>&1
+	c=$(tm_node "$tag:latest" "$project-h2new")
+	if wait_healthy "$c"; then
+		docker exec "$c" cat /qdata/fake.log | grep -q '^TESSERA launcher bin' &&
+			ok "(f) the bin/tessera layout (Tessera 21+) runs" ||
+			bad "(f) the bin layout: no 'TESSERA launcher bin' in the stand-in's log"
+	fi
+	docker rm -fv "$c" >/dev/null 2>&1
+	docker volume rm "$vol" "$project-h2new" >/dev/null 2>&1
+}
+
 # ------------------------------------------------- (e) real geth -------
 # rpc_ip IP METHOD: the result of a JSON-RPC call to geth at IP:8545, from
 # this host (strings bare); fails on an error or no answer.
@@ -477,6 +558,7 @@ test_real_geth() {
 		    PRIVACY: none
 		    KEYSTORE_KDF: light
 		    STOP_TIMEOUT: "25"
+		    RPC_APIS: eth,net,web3,txpool,raft
 		  cap_drop: [ALL]
 		  cap_add: [NET_BIND_SERVICE]
 		  security_opt: ["no-new-privileges:true"]
@@ -574,6 +656,7 @@ if [ "$what" != build ]; then
 	find_compose
 	test_compose || true
 	test_statefulset_shape || true
+	test_tessera_layouts || true
 	test_real_geth || true
 fi
 printf '%d passed, %d failed\n' "$passed" "$failed"

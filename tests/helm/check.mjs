@@ -48,17 +48,20 @@ function eq(actual, expected, what) {
 	assert(a === e, `${what}: expected ${e}, got ${a}`);
 }
 
-// Renders; returns {ok, out, err}.
-function render({ release, namespace, files, notes }) {
+// Renders; returns {ok, out, err}. upgrade: as `helm upgrade` renders
+// (.Release.IsUpgrade).
+function render({ release, namespace, files, notes, upgrade }) {
 	const vf = files.flatMap((f) => ["-f", path.join(valuesDir, f)]);
 	let cmd, argv;
 	if (useHelm) {
 		cmd = "helm";
 		argv = ["template", release, chartDir, "--namespace", namespace, ...vf];
+		if (upgrade) argv.push("--is-upgrade");
 	} else {
 		cmd = renderBin;
 		argv = ["-chart", chartDir, "-name", release, "-namespace", namespace, ...vf];
 		if (notes) argv.push("-notes");
+		if (upgrade) argv.push("-upgrade");
 	}
 	try {
 		const out = execFileSync(cmd, argv, {
@@ -149,6 +152,18 @@ function checkChart(docs, exp) {
 	eq(sts.spec.podManagementPolicy, "Parallel", "podManagementPolicy");
 	eq(sts.spec.serviceName, svc.metadata.name, "serviceName = headless Service");
 	eq(sts.spec.replicas, exp.replicas, "replicas");
+	// Membership changes (README "Growing, shrinking and healing a
+	// network"): a changed template rolls the old pods one at a time after
+	// the new ones are ready; no maxUnavailable (it counts the joiner), no
+	// partition (every old pod must get the new NODE_NUMBER).
+	eq(sts.spec.updateStrategy?.type, "RollingUpdate", "updateStrategy.type");
+	eq(sts.spec.updateStrategy?.rollingUpdate?.maxUnavailable, undefined,
+		"updateStrategy.rollingUpdate.maxUnavailable");
+	eq(sts.spec.updateStrategy?.rollingUpdate?.partition ?? 0, 0,
+		"updateStrategy.rollingUpdate.partition");
+	// PVCs: Kubernetes' default (Retain) unless the values set a policy.
+	eq(sts.spec.persistentVolumeClaimRetentionPolicy, exp.retention,
+		"persistentVolumeClaimRetentionPolicy");
 	const podLabels = sts.spec.template.metadata.labels;
 	for (const [k, v] of Object.entries(sts.spec.selector.matchLabels)) {
 		eq(podLabels[k], v, `pod label ${k} (selector)`);
@@ -187,6 +202,8 @@ function checkChart(docs, exp) {
 	eq(envValue(env, "KEYSTORE_KDF"), exp.kdf, "KEYSTORE_KDF");
 	eq(envValue(env, "STOP_TIMEOUT"), String(exp.stopTimeout), "STOP_TIMEOUT");
 	eq(envValue(env, "DATA_DIR"), "/qdata", "DATA_DIR");
+	eq(envValue(env, "VALIDATORS"), exp.validators, "VALIDATORS");
+	eq(envValue(env, "REPLACE_AFTER"), String(exp.replaceAfter), "REPLACE_AFTER");
 	const prefix = envValue(env, "NODE_PREFIX");
 	const domain = envValue(env, "NODE_DOMAIN");
 	eq(prefix, `${sts.metadata.name}-`, "NODE_PREFIX = StatefulSet name + '-'");
@@ -247,16 +264,28 @@ function checkChart(docs, exp) {
 	}
 }
 
-function checkNotes(text, exp) {
+function checkNotes(text, exp, upgrade) {
 	const n = exp.fullname;
 	const want = `kubectl -n ${exp.namespace} exec ${n}-0 -- quorum-peerd probe http://${n}-1.${n}/env.sh`;
 	assert(text.includes(want), `NOTES.txt lacks "${want}"`);
 	assert(!/<no value>/.test(text), "NOTES.txt has <no value>");
+	assert(text.includes("helm upgrade --set replicaCount=M"),
+		"NOTES.txt does not say how to grow or shrink the network");
+	if (upgrade) {
+		assert(text.includes(`rolled one at a\ntime onto NODE_NUMBER=${exp.replicas}`),
+			"NOTES.txt (upgrade) does not say the old pods are rolled onto the new NODE_NUMBER");
+		assert(!text.includes("none is\nReady before all"),
+			"NOTES.txt (upgrade) says pods wait for every peer");
+	} else {
+		assert(text.includes(`none is\nReady before all ${exp.replicas} are up`),
+			"NOTES.txt (install) does not say the pods form together");
+	}
 }
 
 const defaults = {
 	consensus: "raft", privacy: "auto", kdf: "standard", stopTimeout: 25,
 	storage: "10Gi", replicas: 4, namespace: "default",
+	validators: "all", replaceAfter: 300, retention: undefined,
 };
 
 const cases = [
@@ -289,6 +318,23 @@ const cases = [
 			secretKey: "secret", secretRendered: false,
 		},
 	},
+	{
+		name: "helm upgrade: replicaCount=5, validators=initial, replaceAfter=60, PVCs retained",
+		release: "quorum", namespace: "default", files: ["membership.yaml"], upgrade: true,
+		exp: {
+			...defaults, fullname: "quorum", replicas: 5, consensus: "istanbul",
+			validators: "initial", replaceAfter: 60,
+			retention: { whenDeleted: "Retain", whenScaled: "Retain" },
+		},
+	},
+	{ name: "rejects validators=some", release: "quorum", namespace: "default",
+		files: ["bad-validators.yaml"], fail: /validators must be all or initial/ },
+	{ name: "rejects replaceAfter=-1", release: "quorum", namespace: "default",
+		files: ["bad-replace-after.yaml"], fail: /replaceAfter must be 0 to 604800/ },
+	{ name: "rejects replaceAfter=604801", release: "quorum", namespace: "default",
+		files: ["bad-replace-after-big.yaml"], fail: /replaceAfter must be 0 to 604800/ },
+	{ name: "rejects retentionPolicy whenScaled=Keep", release: "quorum", namespace: "default",
+		files: ["bad-retention.yaml"], fail: /retentionPolicy.whenScaled must be Retain or Delete/ },
 	{ name: "rejects consensus=pbft", release: "quorum", namespace: "default",
 		files: ["bad-consensus.yaml"], fail: /consensus must be/ },
 	{ name: "rejects replicaCount=0", release: "quorum", namespace: "default",
@@ -314,7 +360,7 @@ for (const k of cases) {
 			if (!useHelm) {
 				const n = render({ ...k, notes: true });
 				assert(n.ok, `rendering NOTES.txt failed: ${n.err}`);
-				checkNotes(n.out, k.exp);
+				checkNotes(n.out, k.exp, k.upgrade);
 			}
 		}
 		passed++;

@@ -39,7 +39,12 @@ path: /readyz|path: /healthz
 clusterIP: None|type: ClusterIP
 mountPath: /qdata|mountPath: /data
 value: "0"|value: "1024"
-key: {{ .Values.clusterSecret.key }}|key: cluster-secret-typo'
+key: {{ .Values.clusterSecret.key }}|key: cluster-secret-typo
+- name: VALIDATORS|- name: VALIDATOR
+{{ .Values.replaceAfter|{{ 300
+type: RollingUpdate|type: OnDelete
+with .Values.persistence.retentionPolicy }}|with .Values.persistence.retentionPolicyX }}
+time onto NODE_NUMBER|time onto the new NODE_NUMBER'
 n=0
 bad=0
 echo "$mutations" | {

@@ -52,7 +52,8 @@ QP_STATE=$base
 # shellcheck source=scripts/lib/netns.sh
 . "$root/scripts/lib/netns.sh"
 
-all_cases=(raft3 ibft4 restart_minority restart_all dnsmode status sigstop join join2)
+all_cases=(raft3 ibft4 restart_minority restart_all dnsmode status sigstop join join2
+	shrink replace ibft_join init_killed)
 
 cleanup() {
 	qp_all_down
@@ -296,6 +297,109 @@ case_join2() {
 	[ "$ids" = "1 2 3 4 5 " ] || die "raft IDs: '$ids', want 1 to 5"
 	note "quorum-3, quorum-4 joined at once: raft IDs $ids"
 	flow join2 0 1 2 3 4
+	# The rollout that follows (a StatefulSet's): every node restarted,
+	# one at a time, with NODE_NUMBER=5.
+	for i in 0 1 2 3 4; do
+		stop "$i"
+		start "$i" 5 CONSENSUS=raft
+		up "$i" 5
+		qp_wait 120 raft_formed "$i" 5 ||
+			die "quorum-$i is not back in the raft network of 5"
+	done
+	note "all five restarted one at a time with NODE_NUMBER=5"
+	flow rolled 4 0 1 2 3
+}
+
+# IBFT 4 -> 5 validators: quorum-4 started with NODE_NUMBER=5 beside a
+# running network of 4 (untouched) syncs as a full node, the validators'
+# daemons vote it in (VALIDATORS=all) and discard their votes, and the
+# flow runs on all five.
+case_ibft_join() {
+	local i
+	net 5
+	for i in 0 1 2 3; do start "$i" 4 CONSENSUS=istanbul; done
+	for i in 0 1 2 3; do up "$i" 4; done
+	for i in 0 1 2 3; do
+		qp_wait 120 ibft_formed "$i" 4 || die "quorum-$i: IBFT of 4 not formed"
+	done
+	note "IBFT network of 4 formed"
+	start 4 5 CONSENSUS=istanbul
+	up 4 5 120
+	cmp -s "$(qp_dir 0)/genesis.json" "$(qp_dir 4)/genesis.json" ||
+		die "quorum-4's genesis is not the network's"
+	qp_wait 180 sh -c "[ \$(curl -s --max-time 2 -H 'Content-Type: application/json' \
+		--data '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"istanbul_getValidators\",\"params\":[\"latest\"]}' \
+		$(rpc_url 0) | grep -o '0x[0-9a-f]\{40\}' | wc -l) = 5 ]" ||
+		die "quorum-4 was not voted in: validators $(rpc 0 istanbul_getValidators | jq_ len result)"
+	# A vote left standing would vote it back in after a later removal.
+	qp_wait 30 sh -c "curl -s --max-time 2 -H 'Content-Type: application/json' \
+		--data '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"istanbul_candidates\",\"params\":[]}' \
+		$(rpc_url 0) | grep -q '\"result\":{}'" ||
+		die "quorum-0 did not discard its vote: $(rpc 0 istanbul_candidates)"
+	note "quorum-4 voted in: 5 validators, votes discarded"
+	flow ibft_join 0 1 2 3 4
+}
+
+# raft 5 -> 4: quorum-4 is stopped and the others are restarted one at a
+# time with NODE_NUMBER=4: the leader's daemon removes quorum-4 (a live
+# majority stays); the network of 4 runs the flow.
+case_shrink() {
+	local i ids pid
+	form 5 raft
+	pid=$(qp_pid 4) || die "quorum-4 is not running"
+	for i in 0 1 2 3; do
+		stop "$i"
+		start "$i" 4 CONSENSUS=raft
+		up "$i" 4
+	done
+	for i in 0 1 2 3; do
+		qp_wait 120 raft_formed "$i" 4 ||
+			die "quorum-$i: not a raft network of 4 ($(rpc "$i" raft_cluster | jq_ raft-ids | tr '\n' ' '))"
+	done
+	ids=$(rpc 0 raft_cluster | jq_ raft-ids | sort -n | tr '\n' ' ')
+	[ "$ids" = "1 2 3 4 " ] || die "raft IDs after the shrink: '$ids'"
+	qp_wait 20 sh -c "! grep -q '\"ordinal\":4' '$(qp_dir 0)/network.json'" ||
+		die "quorum-4 is still in quorum-0's record"
+	note "quorum-4 removed: raft IDs $ids"
+	# quorum-4 was left running (as a node deleted late would be): its
+	# daemon sees it is out of the cluster, stops geth and exits 0, and
+	# a restart of it serves "removed" without starting geth.
+	qp_wait 60 sh -c "! kill -0 $pid 2>/dev/null" ||
+		die "quorum-4's daemon still runs after its removal"
+	grep -q 'removed from the raft cluster: stopping geth' "$(qp_log 4)" ||
+		die "quorum-4's daemon did not say it was removed"
+	start 4 5 CONSENSUS=raft
+	qp_wait 30 sh -c "curl -s --max-time 2 http://$(qp_ip 4)/status |
+		grep -q '\"state\":\"removed\"'" ||
+		die "restarted quorum-4 does not say removed: $(qp_status_line 4)"
+	geth_pid 4 >/dev/null && die "removed quorum-4 started geth again"
+	[ "$(qp_code 4 /readyz)" = 503 ] || die "removed quorum-4 is ready"
+	note "quorum-4's daemon stopped its geth; restarted, it stays out"
+	flow shrink 0 1 2 3
+}
+
+# A member loses its volume: quorum-2 comes back with a new identity. Once
+# the old one has been absent REPLACE_AFTER seconds, the leader's daemon
+# removes it (its raft ID is never reused) and the new one joins.
+case_replace() {
+	local i ids old new
+	form 3 raft REPLACE_AFTER=5
+	old=$(qp_curl 2 /env.json | jq_ get node_id)
+	stop 2
+	rm -rf "$(qp_dir 2)"
+	start 2 3 CONSENSUS=raft REPLACE_AFTER=5
+	up 2 3 180
+	new=$(qp_curl 2 /env.json | jq_ get node_id)
+	[ "$new" != "$old" ] || die "quorum-2 kept its identity"
+	for i in 0 1 2; do
+		qp_wait 120 raft_formed "$i" 3 ||
+			die "quorum-$i: not a raft network of 3 again"
+	done
+	ids=$(rpc 0 raft_cluster | jq_ raft-ids | sort -n | tr '\n' ' ')
+	[ "$ids" = "1 2 4 " ] || die "raft IDs after the replacement: '$ids'"
+	rpc 0 raft_cluster | grep -q "$old" && die "the old identity is still in raft"
+	note "quorum-2 replaced: old identity removed, new one is raft ID 4"
+	flow replace 0 1 2
 }
 
 # raft 3 -> 4: a node started with NODE_NUMBER=4 beside a running network
@@ -338,6 +442,72 @@ case_raft3() {
 case_ibft4() {
 	form 4 istanbul
 	flow ibft4 0 1 2 3
+}
+
+# A first `geth init` that dies part way must not leave the node broken:
+# the daemon exits non-zero and its next start, with the real geth, runs
+# geth init again and joins the network (a daemon that took the existing
+# chaindata for an initialised chain would start geth on it, and geth
+# would write the mainnet genesis there and never find a peer).
+#
+# How init is made to die part way (honestly): node 0's first GETH_BIN is
+# a wrapper that, for `init`, runs the REAL geth init on a copy of the
+# genesis with "txnSizeLimit": 200, which geth refuses only after it has
+# opened (created) dd/geth/chaindata and before it writes anything
+# (SetupGenesisBlock's IsValid) - what an init killed between those two
+# steps leaves - and then exits 137, as a SIGKILLed init would. A real
+# SIGKILL in that window is a race of microseconds no script wins
+# reliably. Should a geth check the limit before opening its database, the
+# wrapper makes the empty chaindata directory itself (and says so).
+case_init_killed() {
+	local n=3 i u code w=$QP_STATE/killer
+	mkdir -p "$w"
+	cat >"$w/geth" <<-EOF || die "cannot write the init wrapper"
+		#!/bin/sh
+		for a; do last=\$a; done
+		case " \$* " in
+		*" init "*)
+			t=\$(mktemp) || exit 1
+			sed 's/"txnSizeLimit": *64/"txnSizeLimit": 200/' "\$last" >"\$t"
+			"$GETH" --datadir "\$2" init "\$t"
+			rm -f "\$t"
+			if [ ! -d "\$2/geth/chaindata" ]; then
+				echo "init-killer: geth made no chaindata; making it" >&2
+				mkdir -p "\$2/geth/chaindata"
+			fi
+			echo "init-killer: geth init stopped with chaindata open: exit 137" >&2
+			exit 137 ;;
+		esac
+		exec "$GETH" "\$@"
+	EOF
+	chmod 0755 "$w/geth"
+	net "$n"
+	start 0 "$n" CONSENSUS=raft GETH_BIN="$w/geth"
+	for i in 1 2; do start "$i" "$n" CONSENSUS=raft; done
+	u=$(cat "$(qp_pidfile 0).unshare")
+	qp_wait 120 sh -c "! kill -0 $u 2>/dev/null" ||
+		die "quorum-0 kept running after its geth init died"
+	wait "$u"
+	code=$?
+	[ "$code" != 0 ] || die "quorum-0 exited 0 after its geth init died"
+	grep -q 'geth init failed (exit 137)' "$(qp_log 0)" ||
+		die "quorum-0 does not log its failed geth init"
+	[ -e "$(qp_dir 0)/dd/geth/chaindata/CURRENT" ] ||
+		die "the real geth left no LevelDB in chaindata (nothing to prove)"
+	[ ! -e "$(qp_dir 0)/geth-init.done" ] ||
+		die "geth-init.done written though init died"
+	note "quorum-0: geth init stopped with chaindata open, daemon exited $code"
+	for i in 1 2; do up "$i" "$n"; done
+	start 0 "$n" CONSENSUS=raft
+	up 0 "$n"
+	[ -e "$(qp_dir 0)/geth-init.done" ] ||
+		die "quorum-0's restart did not complete geth init"
+	for ((i = 0; i < n; i++)); do
+		qp_wait 120 raft_formed "$i" "$n" ||
+			die "quorum-$i's geth is not in a raft network of $n (peers: $(peercount "$i"))"
+	done
+	note "restarted quorum-0 ran geth init and joined the raft network of $n"
+	flow init_killed 0 1 2
 }
 
 # A formed node restarts while another member is down: it must not wait

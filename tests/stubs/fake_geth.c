@@ -2,11 +2,26 @@
  * fake-geth: a stand-in for geth that checks what the daemon gives it, as
  * the real one would (or stricter, where the real one fails silently).
  *
- *   geth version                       like the chosen release
- *                                      (FAKE_GETH_VERSION=1.9.7 -> Quorum
- *                                      2.7.0; default 1.10.3 / 22.7.1)
- *   geth --datadir DD init GENESIS     formats.md §5 checks, then creates
- *                                      DD/geth/chaindata (FAKE_GETH_INIT_EXIT)
+ *   geth version                       like the chosen release, as its
+ *                                      misccmd.go prints it: 1.10.3 /
+ *                                      22.7.1 by default; FAKE_GETH_VERSION
+ *                                      (1.9.7 -> Quorum 2.7.0, 1.8.18 ->
+ *                                      2.5.0) and/or FAKE_QUORUM_VERSION
+ *                                      (24.4.1 -> geth 1.10.3, 22.4.x ->
+ *                                      1.10.2, 22.1.x -> 1.10.0, 2.7.0 ->
+ *                                      1.9.7, 2.5.0 -> 1.8.18)
+ *   geth --datadir DD init GENESIS     formats.md §5 checks (config.ibft/
+ *                                      qbft and transitions only on the
+ *                                      releases that read them), then creates
+ *                                      DD/geth/chaindata (FAKE_GETH_INIT_EXIT;
+ *                                      FAKE_GETH_INIT_KILL=1: dies of
+ *                                      SIGKILL with chaindata made and no
+ *                                      genesis written, as a geth init killed
+ *                                      part way leaves it; geth then writes
+ *                                      the mainnet genesis there when it
+ *                                      runs: istanbul/qbft exit "Consensus
+ *                                      not specified", raft runs a chain no
+ *                                      peer shares)
  *   geth <flags>                       flags of the pretended version only
  *                                      (unknown -> "flag provided but not
  *                                      defined"), nodekey, static/permissioned
@@ -15,7 +30,19 @@
  *                                      answering /upcheck 200); then serves
  *                                      JSON-RPC on DD/geth.ipc (below) and
  *                                      runs until signalled (fake_common.h
- *                                      knobs).
+ *                                      knobs). On stderr, what the release
+ *                                      logs for what it was given: up to
+ *                                      1.9 without --nousb the nine "Failed
+ *                                      to enumerate USB devices" ERRORs;
+ *                                      from 1.10 a WARN per deprecated
+ *                                      --rpc* alias and for --nousb, and
+ *                                      the ERROR "Unavailable modules in
+ *                                      HTTP API list" for a namespace it
+ *                                      does not have. --unlock takes an
+ *                                      address in the keystore (stricter
+ *                                      than geth: an index, which geth
+ *                                      takes with five WARN lines, is
+ *                                      refused).
  *
  * Every failure prints "fake-geth: Fatal: <why>" and exits non-zero.
  *
@@ -75,7 +102,11 @@
  * This stand-in answers those methods (and net_version, admin_peers,
  * admin_removePeer, raft_addPeer/addLearner/removePeer/getRaftId,
  * istanbul_propose/discard/candidates) in the same shapes:
- *   eth_blockNumber  seconds since start, or FAKE_GETH_BLOCK
+ *   eth_blockNumber  seconds since start (IBFT/QBFT: divided by the
+ *                    block period, which must come from the genesis or
+ *                    --istanbul.blockperiod, never the release default:
+ *                    1 s up to 22.7.1, 5 s from 22.7.2), or
+ *                    FAKE_GETH_BLOCK
  *   net_peerCount    FAKE_GETH_PEERS, else the static nodes but self plus
  *                    the other enodes given to admin_addPeer
  *   raft             members from static-nodes.json: raft ID = position
@@ -93,6 +124,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -123,6 +155,17 @@ static char quorum_version[32] = "22.7.1";
 static bool ge(unsigned maj, unsigned min)
 {
 	return vmaj > maj || (vmaj == maj && vmin >= min);
+}
+
+/* The pretended GoQuorum release is at least maj.min.patch. */
+static bool quorum_ge(unsigned maj, unsigned min, unsigned patch)
+{
+	unsigned q[3] = {0, 0, 0};
+
+	if (sscanf(quorum_version, "%u.%u.%u", &q[0], &q[1], &q[2]) < 2)
+		return false;
+	return q[0] != maj ? q[0] > maj : q[1] != min ? q[1] > min
+						      : q[2] >= patch;
 }
 
 /* ---- flags ---------------------------------------------------------- */
@@ -163,16 +206,18 @@ static const struct flagdef flags[] = {
     {"ws", F_BOOL, 0, 0},
     {"metrics", F_BOOL, 0, 0},
     {"nousb", F_BOOL, 0, 0},
+    {"usb", F_BOOL, 10, 0},
     {"allow-insecure-unlock", F_BOOL, 9, 0},
     {"miner.threads", F_UINT, 9, 0},
     {"minerthreads", F_UINT, 0, 9},
-    /* The legacy RPC flags: gone in 1.10. */
-    {"rpc", F_BOOL, 0, 9},
-    {"rpcaddr", F_STR, 0, 9},
-    {"rpcport", F_UINT, 0, 9},
-    {"rpcapi", F_STR, 0, 9},
-    {"rpcvhosts", F_STR, 0, 9},
-    {"rpccorsdomain", F_STR, 0, 9},
+    /* The legacy RPC flags: deprecated aliases from 1.10 (below) ... */
+    {"rpc", F_BOOL, 0, 0},
+    {"rpcaddr", F_STR, 0, 0},
+    {"rpcport", F_UINT, 0, 0},
+    {"rpcapi", F_STR, 0, 0},
+    {"rpcvhosts", F_STR, 0, 0},
+    {"rpccorsdomain", F_STR, 0, 0},
+    /* ... but the WebSocket ones are gone. */
     {"wsaddr", F_STR, 0, 9},
     {"wsport", F_UINT, 0, 9},
     {"wsapi", F_STR, 0, 9},
@@ -190,6 +235,16 @@ static const struct flagdef flags[] = {
     {"ws.origins", F_STR, 10, 0},
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
+
+/* Accepted from 1.10 with a WARN each time they are given: the legacy
+ * RPC aliases (flags_legacy.go:40-68, cmd/geth/main.go:225-230 at
+ * v24.4.1) and --nousb (USB is off unless --usb, flags.go:1566-1571). */
+static const struct {
+	const char *name, *instead;
+} deprecated[] = {{"rpc", "--http"}, {"rpcaddr", "--http.addr"},
+    {"rpcport", "--http.port"}, {"rpcapi", "--http.api"},
+    {"rpcvhosts", "--http.vhosts"}, {"rpccorsdomain", "--http.corsdomain"},
+    {"nousb", NULL}};
 
 static const char *val[NFLAGS]; /* "true" for a set bool */
 
@@ -251,6 +306,21 @@ static void parse_flags(int argc, char **argv, int *i)
 		if (k < 0)
 			fake_die(&F, 1, "flag provided but not defined: -%s "
 			    "(geth %u.%u.%u)", name, vmaj, vmin, vpatch);
+		for (size_t d = 0; ge(1, 10) && d < sizeof(deprecated) /
+		    sizeof(deprecated[0]); d++) {
+			if (strcmp(name, deprecated[d].name) != 0)
+				continue;
+			if (deprecated[d].instead == NULL)
+				fprintf(stderr, "WARN [fake] Option nousb is "
+				    "deprecated and USB is deactivated by "
+				    "default. Use --usb to enable\n");
+			else
+				fprintf(stderr, "WARN [fake] The flag --%s is "
+				    "deprecated and will be removed in the "
+				    "future, please use %s\n", name,
+				    deprecated[d].instead);
+			fake_log(&F, "deprecated --%s", name);
+		}
 		if (flags[k].type == F_BOOL) {
 			if (v != NULL && strcmp(v, "true") && strcmp(v, "false"))
 				fake_die(&F, 1, "invalid boolean value \"%s\" "
@@ -506,12 +576,62 @@ enum consensus { C_NONE, C_IBFT, C_QBFT };
 struct genesis_info {
 	unsigned long long chain_id;
 	enum consensus cons;
+	bool legacy_ibft;      /* config.istanbul: no period in the genesis */
+	unsigned long period;  /* config.ibft/qbft blockperiodseconds, 0 */
+	bool mainnet;          /* what geth writes into an empty chaindata */
 };
 
 static const cJSON *member_ci(const cJSON *o, const char *name)
 {
 	/* encoding/json matches member names case-insensitively. */
 	return cJSON_GetObjectItem(o, name);
+}
+
+/*
+ * config.transitions (params/config.go CheckTransitionsData, v24.4.1):
+ * from GoQuorum 22.4.0, contractsizelimit from 22.4.1. An older geth
+ * ignores them silently (and limits contracts to 24 KiB): refused here.
+ */
+static void check_transitions(const cJSON *cfg)
+{
+	const cJSON *tr = member_ci(cfg, "transitions"), *t, *v;
+	double prev = 0;
+
+	if (tr == NULL)
+		return;
+	if (!quorum_ge(22, 4, 0))
+		fake_die(&F, 1, "genesis config.transitions is not read by "
+		    "Quorum %s (GoQuorum 22.4+): it would be ignored",
+		    quorum_version);
+	if (!cJSON_IsArray(tr))
+		fake_die(&F, 1, "invalid genesis file: transitions must be a "
+		    "list");
+	cJSON_ArrayForEach(t, tr)
+	{
+		v = member_ci(t, "block");
+		if (!cJSON_IsNumber(v) || v->valuedouble < 0)
+			fake_die(&F, 1, "block number not given in transitions "
+			    "data");
+		if (v->valuedouble < prev)
+			fake_die(&F, 1, "block order should be ascending");
+		prev = v->valuedouble;
+		v = member_ci(t, "contractsizelimit");
+		if (v == NULL || (cJSON_IsNumber(v) && v->valuedouble == 0))
+			continue;
+		if (!quorum_ge(22, 4, 1))
+			fake_die(&F, 1, "transitions[].contractsizelimit is "
+			    "not read by Quorum %s (GoQuorum 22.4.1+): "
+			    "contracts would be limited to 24 KiB",
+			    quorum_version);
+		if (member_ci(cfg, "maxCodeSizeConfig") != NULL)
+			fake_die(&F, 1, "can't use transition "
+			    "ContractSizeLimit and MaxCodeSizeConfig at the "
+			    "same time");
+		if (!cJSON_IsNumber(v) || v->valuedouble < 24 ||
+		    v->valuedouble > 128)
+			fake_die(&F, 1, "transition contract code size must be "
+			    "between 24 and 128");
+	}
 }
 
 static void check_genesis(const char *txt, struct genesis_info *gi)
@@ -648,13 +768,20 @@ static void check_genesis(const char *txt, struct genesis_info *gi)
 	ist = member_ci(cfg, "istanbul");
 	qbft = member_ci(cfg, "qbft");
 	ibft = member_ci(cfg, "ibft");
-	if ((qbft != NULL || ibft != NULL) && !ge(1, 10))
+	/* 22.4 (geth 1.10.2) added them; 22.1 (1.10.0) ignores them. */
+	if ((qbft != NULL || ibft != NULL) &&
+	    (!ge(1, 10) || (vmaj == 1 && vmin == 10 && vpatch < 2)))
 		fake_die(&F, 1, "genesis config.qbft/ibft need GoQuorum >= "
 		    "22.4 (this is geth %u.%u.%u)", vmaj, vmin, vpatch);
 	if (ist != NULL && (qbft != NULL || ibft != NULL))
 		fake_die(&F, 1, "the genesis has both istanbul and ibft/qbft");
 	if (qbft != NULL && ibft != NULL)
 		fake_die(&F, 1, "the genesis has both ibft and qbft");
+	check_transitions(cfg);
+	v = member_ci(qbft != NULL ? qbft : ibft, "blockperiodseconds");
+	if (cJSON_IsNumber(v) && v->valuedouble > 0)
+		gi->period = (unsigned long)v->valuedouble;
+	gi->legacy_ibft = ist != NULL && qbft == NULL && ibft == NULL;
 	if (qbft != NULL) {
 		gi->cons = C_QBFT;
 	} else if (ibft != NULL) {
@@ -709,8 +836,11 @@ static void cmd_version(void)
 	if (ge(1, 10))
 		printf("Git Commit Date: 20220101\n");
 	printf("Quorum Version: %s\nArchitecture: amd64\n", quorum_version);
+	/* cmd/geth/misccmd.go: 2.x prints the protocol versions; every
+	 * release the network id (ethconfig.Defaults, 1337 in 22.x-24.x). */
 	if (!ge(1, 10))
-		printf("Protocol Versions: [64 63]\nNetwork Id: 1337\n");
+		printf("Protocol Versions: [64 63]\n");
+	printf("Network Id: 1337\n");
 	printf("Go Version: go1.%d.15\nOperating System: linux\nGOPATH=\n"
 	       "GOROOT=/usr/local/go\n",
 	    ge(1, 10) ? 17 : 13);
@@ -730,6 +860,8 @@ static void no_private_config(const char *cmd)
 		    pc);
 }
 
+static void usb_noise(void);
+
 static void cmd_init(int argc, char **argv, int i)
 {
 	const char *dd, *gpath = NULL, *knob;
@@ -740,6 +872,7 @@ static void cmd_init(int argc, char **argv, int i)
 
 	no_private_config("init");
 	parse_flags(argc, argv, &i); /* flags after the command */
+	usb_noise();
 	if (i < argc)
 		gpath = argv[i++];
 	if (i < argc)
@@ -761,6 +894,17 @@ static void cmd_init(int argc, char **argv, int i)
 				"block: (FAKE_GETH_INIT_EXIT=%s)\n", knob);
 		fake_log(&F, "init exit %d", atoi(knob));
 		exit(atoi(knob));
+	}
+	knob = fake_knob(&F, "INIT_KILL");
+	if (knob != NULL && strcmp(knob, "1") == 0) {
+		/* What geth init leaves when it dies between opening its
+		 * database (LevelDB makes chaindata/) and committing the
+		 * genesis (cmd/geth/chaincmd.go): a chaindata without one. */
+		snprintf(path, sizeof(path), "%s/geth/chaindata", dd);
+		mkdir_p(path);
+		fake_log(&F, "init killed with %s open, no genesis written",
+		    path);
+		kill(getpid(), SIGKILL);
 	}
 	snprintf(path, sizeof(path), "%s/geth/chaindata", dd);
 	snprintf(path + strlen(path), sizeof(path) - strlen(path),
@@ -954,19 +1098,123 @@ static void check_ptm(void)
 	fake_log(&F, "ptm %s upcheck 200", pc);
 }
 
-static bool api_has(const char *list, const char *name)
+/*
+ * An HTTP/WS API list naming a namespace this node does not have: 1.10
+ * logs an ERROR at start (node/rpcstack.go:548-549 at v24.4.1); 1.9 says
+ * nothing. The namespaces: what 2.7.0's rpc_modules lists for a raft node
+ * (admin debug eth ethash miner net personal raft rpc txpool web3), raft
+ * or istanbul by consensus, and Quorum's optional ones.
+ */
+static void check_modules(const char *list, bool raft, bool bft)
 {
+	static const char *const known[] = {"admin", "debug", "eth",
+	    "ethash", "miner", "net", "personal", "rpc", "txpool", "web3",
+	    "quorumExtension", "quorumPermission", NULL};
+	char bad[512] = "";
 	const char *p = list;
-	size_t n = strlen(name);
 
-	while (p != NULL && *p) {
-		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
-			return true;
-		p = strchr(p, ',');
-		if (p != NULL)
-			p++;
+	while (*p != '\0') {
+		size_t n = strcspn(p, ","), k;
+		bool ok = (raft && n == 4 && strncmp(p, "raft", 4) == 0) ||
+			  (bft && n == 8 && strncmp(p, "istanbul", 8) == 0);
+
+		for (k = 0; !ok && known[k] != NULL; k++)
+			ok = strlen(known[k]) == n &&
+			     strncmp(p, known[k], n) == 0;
+		if (!ok && strlen(bad) + n + 2 < sizeof(bad))
+			snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad),
+			    "%s%.*s", bad[0] ? " " : "", (int)n, p);
+		p += n + (p[n] == ',');
 	}
-	return false;
+	if (bad[0] == '\0')
+		return;
+	fake_log(&F, "api unavailable %s", bad);
+	if (ge(1, 10))
+		fprintf(stderr, "ERROR[fake] Unavailable modules in HTTP API "
+		    "list unavailable=[%s]\n", bad);
+}
+
+/*
+ * --unlock: geth's MakeAddress takes an address (0x optional) or a
+ * keystore index; the daemon must give the address, which must be in the
+ * keystore, with a password file, and --allow-insecure-unlock (1.9+) while
+ * HTTP or WS is on (cmd/geth/main.go:544-546 at v24.4.1).
+ */
+static void check_unlock(const char *dd, bool ext_rpc)
+{
+	const char *u = get("unlock"), *hex = u;
+	char path[600], *txt;
+	struct dirent *e;
+	bool found = false;
+	size_t n;
+	DIR *d;
+
+	if (strncmp(hex, "0x", 2) == 0 || strncmp(hex, "0X", 2) == 0)
+		hex += 2;
+	n = strlen(hex);
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)hex[i]))
+			n = 0;
+	if (n != 40) {
+		if (u[0] != '\0' && strspn(u, "0123456789") == strlen(u))
+			fake_die(&F, 1, "--unlock %s: a keystore index (geth "
+			    "logs five WARN lines \"Referring to accounts by "
+			    "order in the keystore folder is dangerous!\"): "
+			    "the daemon unlocks by address", u);
+		fake_die(&F, 1, "invalid account address or index \"%s\"", u);
+	}
+	if (get("password") == NULL)
+		fake_die(&F, 1, "--unlock without --password would prompt");
+	txt = slurp(get("password"), 4096, NULL);
+	if (txt == NULL)
+		fake_die(&F, 1, "Failed to read password file: open %s: %s",
+		    get("password"), strerror(errno));
+	free(txt);
+	snprintf(path, sizeof(path), "%s/keystore", dd);
+	d = opendir(path);
+	while (d != NULL && !found && (e = readdir(d)) != NULL) {
+		cJSON *j;
+		const cJSON *a;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/keystore/%s", dd, e->d_name);
+		txt = slurp(path, 1 << 16, NULL);
+		j = txt != NULL ? cJSON_Parse(txt) : NULL;
+		a = cJSON_GetObjectItemCaseSensitive(j, "address");
+		found = cJSON_IsString(a) &&
+			strcasecmp(a->valuestring, hex) == 0;
+		cJSON_Delete(j);
+		free(txt);
+	}
+	if (d != NULL)
+		closedir(d);
+	if (!found)
+		fake_die(&F, 1, "Failed to unlock account %s (no key for given "
+		    "address or file)", u);
+	if (ext_rpc && ge(1, 9) && !has("allow-insecure-unlock"))
+		fake_die(&F, 1, "Account unlock with HTTP access is "
+		    "forbidden!");
+	fake_log(&F, "unlock %s", u);
+}
+
+/* geth 1.9 in a container, without --nousb: what it logs at every start
+ * (measured with Quorum 2.7.0; accounts/usbwallet/hub.go stops after 3
+ * failures per hub). */
+static void usb_noise(void)
+{
+	static const char *const hubs[] = {"ledger vendor=11415",
+	    "trezor vendor=21324", "trezor vendor=4617 "};
+
+	if (ge(1, 10) || has("nousb"))
+		return;
+	for (int fail = 1; fail <= 3; fail++)
+		for (int h = 0; h < 3; h++)
+			fprintf(stderr, "ERROR[fake] Failed to enumerate USB "
+			    "devices          hub=%s failcount=%d err=\"failed "
+			    "to initialize libusb: libusb: unknown error "
+			    "[code -99]\"\n", hubs[h], fail);
+	fake_log(&F, "usb errors");
 }
 
 /* ---- what the IPC answers are made of ------------------------------- */
@@ -999,6 +1247,8 @@ static struct {
 	bool cand_auth[MAX_VALIDATORS];
 	int ncand;
 	double t0;
+	unsigned long period; /* BFT block period, seconds */
+	bool mainnet;         /* running the mainnet genesis (see cmd_run) */
 } node;
 
 static struct member *member_by_id(const char *node_id)
@@ -1059,6 +1309,75 @@ static void raft_set_self(void)
 		node.max_raft_id = node.self_raft_id;
 }
 
+/* What the stand-in keeps as the genesis of a chain geth made mainnet. */
+#define MAINNET_GENESIS "{\"mainnet\":true}\n"
+#define MAINNET_HASH                                                          \
+	"0xd4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3"
+
+/*
+ * The genesis the chain holds (a copy `geth init` kept). A chaindata with
+ * none, which a `geth init` killed between opening its database and
+ * committing leaves, gets what geth writes into an empty database when it
+ * runs: the mainnet genesis (core/genesis.go SetupGenesisBlock, none
+ * given). Without any chaindata the stand-in is stricter than geth (which
+ * would do the same): `geth init` was never run.
+ */
+static char *chain_genesis(const char *dd)
+{
+	char path[600], *txt;
+	struct stat st;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/geth/chaindata/GENESIS.json", dd);
+	txt = slurp(path, 1 << 22, NULL);
+	if (txt != NULL)
+		return txt;
+	snprintf(path, sizeof(path), "%s/geth/chaindata", dd);
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		fake_die(&F, 1, "no chain data in %s: `geth init` was not run "
+		    "(geth would start a mainnet chain)", dd);
+	fprintf(stderr, "INFO Writing default main-net genesis block\n");
+	fake_log(&F, "chaindata without a genesis: wrote the mainnet genesis");
+	snprintf(path, sizeof(path), "%s/geth/chaindata/GENESIS.json", dd);
+	fp = fopen(path, "we");
+	if (fp == NULL || fputs(MAINNET_GENESIS, fp) < 0 || fclose(fp) != 0)
+		fake_die(&F, 1, "cannot write %s", path);
+	txt = strdup(MAINNET_GENESIS);
+	if (txt == NULL)
+		fake_die(&F, 1, "out of memory");
+	return txt;
+}
+
+/*
+ * The IBFT/QBFT block period, as the engine takes it (eth/ethconfig
+ * CreateConsensusEngine, cmd/utils setIstanbul): config.ibft/qbft's
+ * blockperiodseconds, else --istanbul.blockperiod, else the release's
+ * default: 1 s up to GoQuorum 22.7.1, 5 s from 22.7.2. The period is a
+ * consensus rule, so a default that changes under a rolling upgrade is a
+ * silent split: the stand-in refuses it.
+ */
+static void block_period(const struct genesis_info *gi)
+{
+	unsigned long dflt = quorum_ge(22, 7, 2) ? 5 : 1;
+	const char *src;
+
+	if (!gi->legacy_ibft && gi->period > 0) {
+		node.period = gi->period;
+		src = "genesis";
+	} else if (has("istanbul.blockperiod")) {
+		node.period = get_uint("istanbul.blockperiod", dflt);
+		src = "flag";
+	} else {
+		fake_die(&F, 1, "the block period would be this release's "
+		    "default (%lus: 1 s up to GoQuorum 22.7.1, 5 s from "
+		    "22.7.2): give it in the genesis or --istanbul.blockperiod",
+		    dflt);
+	}
+	if (node.period == 0)
+		fake_die(&F, 1, "a block period of 0");
+	fake_log(&F, "blockperiod %lu (%s)", node.period, src);
+}
+
 static void cmd_run(void)
 {
 	const char *dd = get("datadir"), *api;
@@ -1072,19 +1391,22 @@ static void cmd_run(void)
 
 	if (dd == NULL)
 		fake_die(&F, 1, "no --datadir (would use ~/.ethereum)");
+	usb_noise();
 	if (get("networkid") == NULL)
 		fake_die(&F, 1, "no --networkid (the default is 1337, the "
 		    "daemon must pass CHAIN_ID)");
 	if (get_uint("networkid", 0) == 1)
 		fake_die(&F, 1, "Cannot have chain id or network id as 1.");
-	snprintf(path, sizeof(path), "%s/geth/chaindata/GENESIS.json", dd);
-	txt = slurp(path, 1 << 22, NULL);
-	if (txt == NULL)
-		fake_die(&F, 1, "no chain data in %s: `geth init` was not run "
-		    "(geth would start a mainnet chain)", dd);
-	check_genesis(txt, &gi);
+	txt = chain_genesis(dd);
+	if (strcmp(txt, MAINNET_GENESIS) == 0) {
+		memset(&gi, 0, sizeof(gi));
+		gi.mainnet = true;
+		gi.chain_id = 1;
+	} else {
+		check_genesis(txt, &gi);
+	}
 	free(txt);
-	if (gi.chain_id != get_uint("networkid", 0))
+	if (!gi.mainnet && gi.chain_id != get_uint("networkid", 0))
 		fake_die(&F, 1, "--networkid %s differs from the genesis "
 		    "chainId %llu", get("networkid"), gi.chain_id);
 
@@ -1104,6 +1426,14 @@ static void cmd_run(void)
 	    strcmp(get("syncmode"), "fast") && strcmp(get("syncmode"), "snap"))
 		fake_die(&F, 1, "invalid value \"%s\" for flag -syncmode",
 		    get("syncmode"));
+	if (gi.cons != C_NONE)
+		block_period(&gi);
+	if (gi.mainnet) {
+		/* raft runs, on a chain no peer shares. */
+		node.mainnet = true;
+		fake_log(&F, "chain mainnet (genesis %s), not the network's",
+		    MAINNET_HASH);
+	}
 
 	/* Node key (formats.md §1): geth would silently replace a bad one. */
 	snprintf(path, sizeof(path), "%s/geth/nodekey", dd);
@@ -1139,6 +1469,8 @@ static void cmd_run(void)
 		snprintf(path, sizeof(path), "%s/permissioned-nodes.json", dd);
 		nodes_file(path, self_id, &self, true);
 	}
+	/* A node not among the validators runs as a full node (a node that
+	 * joined, before it is voted in), as the real geth does. */
 	if (gi.cons != C_NONE) {
 		bool in = false;
 
@@ -1146,50 +1478,23 @@ static void cmd_run(void)
 			if (memcmp(validators[i], addr, 20) == 0)
 				in = true;
 		if (!in)
-			fake_die(&F, 1, "this node's address is not among the "
-			    "%d genesis validators", nvalidators);
+			fake_log(&F, "not a validator (a full node)");
 	}
 
-	/* RPC/WS and unlock. */
-	bool http = has(ge(1, 10) ? "http" : "rpc");
+	/* RPC/WS and unlock. 1.10 takes the legacy --rpc* names too. */
+	bool http = has(ge(1, 10) ? "http" : "rpc") || has("rpc");
+	bool ws = has("ws");
 
 	api = get(ge(1, 10) ? "http.api" : "rpcapi");
-	if (http && api != NULL && has("raft") && !api_has(api, "raft"))
-		fake_die(&F, 1, "raft missing from the HTTP api list %s", api);
-	if (http && api != NULL && gi.cons != C_NONE &&
-	    !api_has(api, "istanbul"))
-		fake_die(&F, 1, "istanbul missing from the HTTP api list %s",
-		    api);
-	if (get("unlock") != NULL) {
-		DIR *d;
-		struct dirent *e;
-		int accounts = 0;
-
-		if (strcmp(get("unlock"), "0") != 0)
-			fake_die(&F, 1, "--unlock %s: the daemon unlocks "
-			    "account 0", get("unlock"));
-		if (get("password") == NULL)
-			fake_die(&F, 1, "--unlock without --password would "
-			    "prompt");
-		txt = slurp(get("password"), 4096, &len);
-		if (txt == NULL)
-			fake_die(&F, 1, "Failed to read password file: open "
-			    "%s: %s", get("password"), strerror(errno));
-		free(txt);
-		snprintf(path, sizeof(path), "%s/keystore", dd);
-		d = opendir(path);
-		while (d != NULL && (e = readdir(d)) != NULL)
-			if (strncmp(e->d_name, "UTC--", 5) == 0)
-				accounts++;
-		if (d != NULL)
-			closedir(d);
-		if (accounts == 0)
-			fake_die(&F, 1, "Failed to unlock account 0 (index 0 "
-			    "higher than number of accounts 0)");
-		if (http && ge(1, 9) && !has("allow-insecure-unlock"))
-			fake_die(&F, 1, "Account unlock with HTTP access is "
-			    "forbidden!");
-	}
+	if (api == NULL)
+		api = get("rpcapi");
+	if (http && api != NULL)
+		check_modules(api, has("raft"), gi.cons != C_NONE);
+	if (ws && get(ge(1, 10) ? "ws.api" : "wsapi") != NULL)
+		check_modules(get(ge(1, 10) ? "ws.api" : "wsapi"), has("raft"),
+		    gi.cons != C_NONE);
+	if (get("unlock") != NULL)
+		check_unlock(dd, http || ws);
 	(void)why;
 	check_ptm();
 	fake_log(&F, "run raft=%d raftid=%d cons=%d validators=%d enode=%.16s",
@@ -1271,14 +1576,18 @@ static unsigned long long block_number(void)
 
 	if (v != NULL)
 		return strtoull(v, NULL, 10);
-	return (unsigned long long)(mono_s() - node.t0);
+	if (node.mainnet)
+		return 0; /* no peer shares its chain: nothing to sync */
+	/* IBFT/QBFT: one block per period. */
+	return (unsigned long long)(mono_s() - node.t0) /
+	       (node.period > 0 ? node.period : 1);
 }
 
 static bool no_leader(void)
 {
 	const char *v = fake_knob(&F, "NO_LEADER");
 
-	return v != NULL && strcmp(v, "1") == 0;
+	return node.mainnet || (v != NULL && strcmp(v, "1") == 0);
 }
 
 /* The minter: the lowest raft ID that is not a learner. */
@@ -1319,6 +1628,9 @@ static cJSON *m_peers(const cJSON *p, struct rpc_err *e)
 	(void)p, (void)e;
 	if (v != NULL)
 		return quantity(strtoull(v, NULL, 10));
+	/* Peers on another genesis are dropped at the handshake. */
+	if (node.mainnet)
+		return quantity(0);
 	return quantity((unsigned long long)(node.nm - 1 + node.nadded));
 }
 
@@ -1370,8 +1682,9 @@ static cJSON *m_node_info(const cJSON *p, struct rpc_err *e)
 	eth = cJSON_AddObjectToObject(protos, node.raft ? "eth" : "istanbul");
 	cJSON_AddNumberToObject(eth, "network", (double)node.networkid);
 	cJSON_AddNumberToObject(eth, "difficulty", 0);
-	/* A stand-in computes no genesis hash. */
-	cJSON_AddStringToObject(eth, "genesis", zero_hash);
+	/* A stand-in computes no genesis hash (mainnet's it knows). */
+	cJSON_AddStringToObject(eth, "genesis",
+	    node.mainnet ? MAINNET_HASH : zero_hash);
 	cJSON_AddObjectToObject(eth, "config");
 	cJSON_AddStringToObject(eth, "head", zero_hash);
 	cJSON_AddStringToObject(eth, "consensus",
@@ -2113,8 +2426,28 @@ int main(int argc, char **argv)
 			    "2.5.0");
 	}
 	v = getenv("FAKE_QUORUM_VERSION");
-	if (v != NULL && v[0] != '\0')
+	if (v != NULL && v[0] != '\0') {
+		/* params/version.go of each tag: the geth it is built on. */
+		static const struct {
+			unsigned qmaj, qmin, maj, min, patch;
+		} rel[] = {{2, 5, 1, 8, 18}, {2, 7, 1, 9, 7}, {22, 1, 1, 10, 0},
+		    {22, 4, 1, 10, 2}, {22, 7, 1, 10, 3}, {23, 4, 1, 10, 3},
+		    {24, 4, 1, 10, 3}};
+		const char *g = getenv("FAKE_GETH_VERSION");
+		unsigned qa = 0, qb = 0;
+
 		snprintf(quorum_version, sizeof(quorum_version), "%s", v);
+		if (sscanf(v, "%u.%u", &qa, &qb) < 2)
+			fake_die(&F, 2, "FAKE_QUORUM_VERSION=%s: want X.Y.Z",
+			    v);
+		for (size_t k = 0; k < sizeof(rel) / sizeof(rel[0]); k++)
+			if ((g == NULL || g[0] == '\0') && rel[k].qmaj == qa &&
+			    rel[k].qmin == qb) {
+				vmaj = rel[k].maj;
+				vmin = rel[k].min;
+				vpatch = rel[k].patch;
+			}
+	}
 
 	parse_flags(argc, argv, &i);
 	if (i < argc) {

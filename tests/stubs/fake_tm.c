@@ -12,6 +12,22 @@
  * 404 for Constellation, which is how geth tells them apart). Every signal
  * and its start-up facts go to FAKE_LOG. Knobs: _ON_TERM, _EXIT_AFTER,
  * _ORPHANS, _STRAY (fake_common.h), _SOCKET=0 (never create the socket).
+ *
+ * As upstream, per release and image layout:
+ *  - Tessera 21.x and newer is started by its distribution's bin/tessera
+ *    (this binary named tessera); up to 21.4 the images carry only an uber
+ *    jar, started `java [JVM options] -jar .../tessera-app.jar ARGS` (this
+ *    binary named java: the e2e stand-in image's JAVA_HOME). The log says
+ *    which ("TESSERA launcher bin" / "TESSERA launcher jar <path>").
+ *  - FAKE_TESSERA_VERSION (default 24.4.1) is what /version answers and
+ *    decides the H2 database: up to 21.x H2 1.4 (file format 1), from 22 H2
+ *    2.x (format 2), which cannot open a format 1 file: Tessera then stops
+ *    with H2's "The write format 1 is smaller than the supported format 2"
+ *    (and 21.x cannot open a format 2 file). The database is the jdbc url's
+ *    <path>.mv.db; the stand-in writes only its header line.
+ *  - Constellation's options are getOpt's: a long option's value must be
+ *    attached (--verbosity=3); a second non-option is refused, "Only one
+ *    configuration file can be specified".
  */
 #include <ctype.h>
 #include <errno.h>
@@ -32,6 +48,7 @@
 static struct fake F;
 static bool tessera;
 static int lfd = -1;
+static char tessera_version[32] = "24.4.1";
 
 static char *slurp(const char *path, size_t max, size_t *len)
 {
@@ -114,6 +131,8 @@ static const char *str_member(const cJSON *o, const char *name)
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
+
+static void h2_open(const char *url);
 
 /* Returns the socket path of the Q2T server. */
 static void tessera_config(const char *path, char *sock, size_t socklen)
@@ -234,6 +253,7 @@ static void tessera_config(const char *path, char *sock, size_t socklen)
 			    "paths nor inline keys", path);
 		}
 	}
+	h2_open(str_member(jdbc, "url"));
 	cJSON_Delete(c);
 	free(txt);
 }
@@ -373,15 +393,174 @@ static void on_conn(void *arg)
 	if (strncmp(req, "GET /upcheck ", 13) == 0)
 		resp = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
 		       "Content-Length: 7\r\nConnection: close\r\n\r\nI'm up!";
-	else if (strncmp(req, "GET /version ", 13) == 0 && tessera)
-		resp = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-		       "Content-Length: 6\r\nConnection: close\r\n\r\n0.10.5";
-	else
+	else if (strncmp(req, "GET /version ", 13) == 0 && tessera) {
+		static char vr[256];
+
+		snprintf(vr, sizeof(vr), "HTTP/1.1 200 OK\r\nContent-Type: "
+		    "text/plain\r\nContent-Length: %zu\r\nConnection: close"
+		    "\r\n\r\n%s", strlen(tessera_version), tessera_version);
+		resp = vr;
+	} else
 		resp = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
 		       "Connection: close\r\n\r\n";
 	fake_log(&F, "http %.*s", (int)strcspn(req, "\r\n"), req);
 	(void)!write(c, resp, strlen(resp));
 	close(c);
+}
+
+/* Before fake_init (the log is not open yet): stderr and exit. */
+static void early_die(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "fake-tm: Fatal: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s != NULL ? s + 1 : p;
+}
+
+/* java's own arguments up to -jar FILE; *first: Tessera's first one. */
+static const char *java_jar(int argc, char **argv, int *first)
+{
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "-jar") != 0) {
+		if (strcmp(argv[i], "-cp") == 0 ||
+		    strcmp(argv[i], "-classpath") == 0)
+			i++;
+		else if (strncmp(argv[i], "-X", 2) != 0 &&
+			 strncmp(argv[i], "-D", 2) != 0 &&
+			 strcmp(argv[i], "-server") != 0)
+			early_die("java: Unrecognized option: %s", argv[i]);
+		i++;
+	}
+	if (i + 1 >= argc || strcmp(argv[i], "-jar") != 0)
+		early_die("java: no -jar FILE (%s)", i < argc ? argv[i] : "");
+	if (access(argv[i + 1], R_OK) != 0)
+		early_die("Error: Unable to access jarfile %s", argv[i + 1]);
+	if (strcmp(base_name(argv[i + 1]), "tessera-app.jar") != 0)
+		early_die("java -jar %s: not Tessera's jar", argv[i + 1]);
+	*first = i + 2;
+	return argv[i + 1];
+}
+
+/* Tessera's CLI: -configfile FILE, -o/--override KEY=VALUE. */
+static const char *tessera_args(int argc, char **argv, int first)
+{
+	const char *conf = NULL;
+
+	for (int i = first; i < argc; i++) {
+		if (strcmp(argv[i], "-configfile") == 0 ||
+		    strcmp(argv[i], "--configfile") == 0) {
+			conf = i + 1 < argc ? argv[++i] : NULL;
+		} else if (strcmp(argv[i], "-o") == 0 ||
+			   strcmp(argv[i], "--override") == 0) {
+			if (i + 1 >= argc || strchr(argv[i + 1], '=') == NULL)
+				early_die("%s needs KEY=VALUE", argv[i]);
+			i++;
+		} else if (argv[i][0] == '-') {
+			early_die("Unknown option: '%s'", argv[i]);
+		} else {
+			early_die("unexpected argument '%s'", argv[i]);
+		}
+	}
+	return conf;
+}
+
+/*
+ * Constellation's getOpt (Constellation/Node/Config.hs): long options take
+ * an optional value, attached only; -v[N|vv..]; --version, -V. Any other
+ * non-option is the config file, and only one may be given.
+ */
+static const char *constellation_args(int argc, char **argv, int first)
+{
+	static const char *const longopts[] = {"url", "port", "workdir",
+	    "socket", "othernodes", "publickeys", "privatekeys",
+	    "alwayssendto", "passwords", "storage", "ipwhitelist", "tls",
+	    "tlsservercert", "tlsserverchain", "tlsserverkey",
+	    "tlsservertrust", "tlsknownclients", "tlsclientcert",
+	    "tlsclientchain", "tlsclientkey", "tlsclienttrust",
+	    "tlsknownservers", "verbosity", "generatekeys", NULL};
+	const char *conf = NULL;
+
+	for (int i = first; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strncmp(a, "--", 2) == 0) {
+			size_t n = strcspn(a + 2, "=");
+			bool known = strcmp(a, "--version") == 0;
+
+			for (int k = 0; longopts[k] != NULL && !known; k++)
+				known = strlen(longopts[k]) == n &&
+					strncmp(a + 2, longopts[k], n) == 0;
+			if (!known)
+				early_die("Unknown option: '%s'", a);
+		} else if (a[0] == '-') {
+			if (strcmp(a, "-V") != 0 && strcmp(a, "-?") != 0 &&
+			    strncmp(a, "-v", 2) != 0)
+				early_die("Unknown option: '%s'", a);
+		} else if (conf == NULL) {
+			conf = a;
+		} else {
+			early_die("Only one configuration file can be "
+				  "specified (also '%s')", a);
+		}
+	}
+	return conf;
+}
+
+/*
+ * The H2 database of jdbc:h2:<path>[;...]: <path>.mv.db, by the file
+ * format each H2 writes and reads (Tessera up to 21.x: H2 1.4.200, format
+ * 1; from 22: H2 2.x, format 2).
+ */
+static void h2_open(const char *url)
+{
+	unsigned long major = strtoul(tessera_version, NULL, 10);
+	int want = major >= 22 ? 2 : 1, have = -1;
+	char path[600], head[256];
+	const char *p;
+	FILE *fp;
+	size_t n;
+
+	if (strncmp(url, "jdbc:h2:", 8) != 0)
+		return;
+	p = url + 8;
+	snprintf(path, sizeof(path), "%.*s.mv.db", (int)strcspn(p, ";"), p);
+	fp = fopen(path, "re");
+	if (fp != NULL) {
+		n = fread(head, 1, sizeof(head) - 1, fp);
+		fclose(fp);
+		head[n] = '\0';
+		p = strstr(head, ",format:");
+		if (strncmp(head, "H:2,", 4) == 0 && p != NULL)
+			have = atoi(p + 8);
+		if (have == 1 && want >= 2)
+			fake_die(&F, 1, "org.h2.jdbc.JdbcSQLNonTransient"
+			    "Exception: General error: \"The write format 1 "
+			    "is smaller than the supported format 2 "
+			    "[2.0.206/5]\" [50000-206] (%s)", path);
+		if (have != want)
+			fake_die(&F, 1, "org.h2.jdbc.JdbcSQLNonTransient"
+			    "ConnectionException: Unsupported database file "
+			    "version or invalid file header in file \"%s\" "
+			    "[90048-200]", path);
+		fake_log(&F, "h2 %s format %d", path, have);
+		return;
+	}
+	fp = fopen(path, "wxe");
+	if (fp == NULL || fprintf(fp, "H:2,block:2,blockSize:1000,chunk:1,"
+				      "clean:1,created:18c2c2c2c2c,format:%d,"
+				      "version:1,fletcher:00000000\n",
+			      want) < 0 ||
+	    fclose(fp) != 0)
+		fake_die(&F, 1, "cannot create the H2 database %s", path);
+	fake_log(&F, "h2 %s created format %d", path, want);
 }
 
 int main(int argc, char **argv)
@@ -390,30 +569,39 @@ int main(int argc, char **argv)
 	char sock[600];
 	struct sockaddr_un sa;
 
+	const char *jar = NULL;
+	int first = 1;
+
 	/* Mode from the arguments only: the log must be opened first. */
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-configfile") == 0 ||
-		    strcmp(argv[i], "--configfile") == 0) {
-			tessera = true;
-			conf = i + 1 < argc ? argv[++i] : NULL;
-		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "fake-tm: Fatal: Unknown option: '%s'\n",
-			    argv[i]);
-			return 1;
-		} else if (conf == NULL && !tessera) {
-			conf = argv[i];
-		} else {
-			fprintf(stderr, "fake-tm: Fatal: unexpected argument "
-			    "'%s'\n", argv[i]);
-			return 1;
-		}
+	if (strcmp(base_name(argv[0]), "java") == 0) {
+		/* The uber jar of Tessera up to 21.4: java [JVM options]
+		 * -jar tessera-app.jar ARGS. */
+		jar = java_jar(argc, argv, &first);
+		tessera = true;
 	}
+	for (int i = first; i < argc && !tessera; i++)
+		if (strcmp(argv[i], "-configfile") == 0 ||
+		    strcmp(argv[i], "--configfile") == 0)
+			tessera = true;
+	conf = tessera ? tessera_args(argc, argv, first)
+		       : constellation_args(argc, argv, first);
 	if (tessera)
 		fake_init(&F, "fake-tm", "TESSERA", "FAKE_TESSERA");
 	else
 		fake_init(&F, "fake-tm", "CONSTELLATION",
 		    "FAKE_CONSTELLATION");
 	fake_start_line(&F);
+	if (tessera) {
+		v = fake_knob(&F, "VERSION");
+		if (v != NULL)
+			snprintf(tessera_version, sizeof(tessera_version), "%s",
+			    v);
+		if (jar != NULL)
+			fake_log(&F, "launcher jar %s", jar);
+		else
+			fake_log(&F, "launcher bin");
+		fake_log(&F, "version %s", tessera_version);
+	}
 	if (conf == NULL)
 		fake_die(&F, 1, tessera ? "-configfile needs a file"
 					: "usage: constellation-node tm.conf");

@@ -4,6 +4,7 @@
  * against tiny shell stand-ins on a real event loop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,11 +34,16 @@ static const char v1103[] =
     "Quorum Version: 22.7.1\nArchitecture: amd64\nGo Version: go1.17.8\n"
     "Operating System: linux\nGOPATH=\nGOROOT=go\n";
 
+/* The account the builders unlock (launch fills it from the keystore). */
+#define ACCT "0x5B38Da6a701c568545dCfcB03FcB875f56beddC4"
+
 static void defaults(struct settings *s)
 {
 	settings_defaults(s);
 	snprintf(s->data_dir, sizeof(s->data_dir), "/qd");
 	s->privacy = PRIVACY_TESSERA;
+	s->ordinal_set = true;
+	snprintf(s->unlock_account, sizeof(s->unlock_account), ACCT);
 }
 
 /* Index of arg in c, or -1. */
@@ -113,13 +119,20 @@ static void test_geth_19_raft(void **state)
 	assert_true(find(&c, "--rpc") > 0);
 	assert_string_equal(after(&c, "--rpcaddr"), "0.0.0.0");
 	assert_string_equal(after(&c, "--rpcport"), "8545");
-	assert_string_equal(after(&c, "--rpcapi"),
-	    "admin,eth,debug,miner,net,txpool,personal,web3,quorum,raft");
+	/* Nothing that administers the node over HTTP/WS (IPC has all). */
+	assert_string_equal(after(&c, "--rpcapi"), "eth,net,web3,txpool");
+	assert_string_equal(after(&c, "--rpcvhosts"), "localhost,quorum-0");
+	assert_int_equal(find(&c, "--rpccorsdomain"), -1);
+	assert_string_equal(after(&c, "--wsaddr"), "0.0.0.0");
 	assert_string_equal(after(&c, "--wsport"), "8546");
 	assert_string_equal(after(&c, "--wsapi"), after(&c, "--rpcapi"));
+	assert_int_equal(find(&c, "--wsorigins"), -1);
 	assert_int_equal(find(&c, "--http"), -1);
 	assert_int_equal(find(&c, "--http.port"), -1);
-	assert_string_equal(after(&c, "--unlock"), "0");
+	/* geth 1.9 logs USB errors without it. */
+	assert_true(find(&c, "--nousb") > 0);
+	/* By address: an index makes geth log five WARN lines. */
+	assert_string_equal(after(&c, "--unlock"), ACCT);
 	assert_string_equal(after(&c, "--password"), "/qd/keys/password");
 	assert_true(find(&c, "--allow-insecure-unlock") > 0);
 	assert_string_equal(c.env, "PRIVATE_CONFIG=/qd/tm/tm.ipc");
@@ -169,14 +182,113 @@ static void test_geth_110_qbft(void **state)
 	assert_true(find(&c, "--http") > 0);
 	assert_string_equal(after(&c, "--http.addr"), "0.0.0.0");
 	assert_string_equal(after(&c, "--http.port"), "22000");
-	assert_string_equal(after(&c, "--http.api"),
-	    "admin,eth,debug,miner,net,txpool,personal,web3,quorum,istanbul");
-	assert_string_equal(after(&c, "--http.vhosts"), "*");
+	/* No "quorum": no release has that module, and 1.10 logs an ERROR
+	 * for an unknown one. */
+	assert_string_equal(after(&c, "--http.api"), "eth,net,web3,txpool");
+	assert_string_equal(after(&c, "--http.vhosts"), "localhost,quorum-0");
 	assert_string_equal(after(&c, "--ws.port"), "8546");
+	assert_string_equal(after(&c, "--ws.api"), "eth,net,web3,txpool");
+	assert_int_equal(find(&c, "--ws.origins"), -1);
 	assert_int_equal(find(&c, "--rpc"), -1);
 	assert_int_equal(find(&c, "--rpcport"), -1);
 	assert_int_equal(find(&c, "--wsport"), -1);
+	/* USB is off by default from 1.10, which WARNs on --nousb. */
+	assert_int_equal(find(&c, "--nousb"), -1);
+	assert_string_equal(after(&c, "--unlock"), ACCT);
 	assert_true(find(&c, "--allow-insecure-unlock") > 0);
+}
+
+/*
+ * The RPC surface per release (1.9.7 / Quorum 2.7.0, 1.10.3 / 22.7.1 and
+ * 24.4.1): what the settings turn into, and UNLOCK=no.
+ */
+static void test_geth_rpc_surface(void **state)
+{
+	static const struct geth_version vs[] = {{1, 9, 7, "2.7.0"},
+	    {1, 10, 3, "22.7.1"}, {1, 10, 3, "24.4.1"}};
+	struct settings s;
+	static struct launch_cmd c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++) {
+		bool h = vs[i].minor >= 10;
+
+		defaults(&s);
+		s.node_ordinal = 2;
+		snprintf(s.node_domain, sizeof(s.node_domain),
+		    "quorum.ns.svc.cluster.local");
+		assert_int_equal(launch_geth_cmd(&s, &vs[i], &c), 0);
+		assert_string_equal(after(&c, h ? "--http.vhosts" :
+						  "--rpcvhosts"),
+		    "localhost,quorum-2,quorum-2.quorum,quorum-2.quorum.ns,"
+		    "quorum-2.quorum.ns.svc,quorum-2.quorum.ns.svc.cluster,"
+		    "quorum-2.quorum.ns.svc.cluster.local,quorum,quorum.ns,"
+		    "quorum.ns.svc,quorum.ns.svc.cluster,"
+		    "quorum.ns.svc.cluster.local");
+		assert_int_equal(find(&c, "--nousb") > 0, !h);
+
+		snprintf(s.rpc_addr, sizeof(s.rpc_addr), "127.0.0.1");
+		snprintf(s.rpc_apis, sizeof(s.rpc_apis), "eth,net,raft,admin");
+		snprintf(s.rpc_vhosts, sizeof(s.rpc_vhosts), "*");
+		snprintf(s.rpc_cors, sizeof(s.rpc_cors),
+		    "http://localhost:3000,https://app.example.com");
+		snprintf(s.ws_origins, sizeof(s.ws_origins),
+		    "https://app.example.com");
+		s.unlock = false;
+		s.unlock_account[0] = '\0'; /* not needed without UNLOCK */
+		assert_int_equal(launch_geth_cmd(&s, &vs[i], &c), 0);
+		assert_string_equal(after(&c, h ? "--http.addr" : "--rpcaddr"),
+		    "127.0.0.1");
+		assert_string_equal(after(&c, h ? "--ws.addr" : "--wsaddr"),
+		    "127.0.0.1");
+		assert_string_equal(after(&c, h ? "--http.api" : "--rpcapi"),
+		    "eth,net,raft,admin");
+		assert_string_equal(after(&c, h ? "--ws.api" : "--wsapi"),
+		    "eth,net,raft,admin");
+		assert_string_equal(after(&c, h ? "--http.vhosts" :
+						  "--rpcvhosts"), "*");
+		assert_string_equal(after(&c, h ? "--http.corsdomain" :
+						  "--rpccorsdomain"),
+		    "http://localhost:3000,https://app.example.com");
+		assert_string_equal(after(&c, h ? "--ws.origins" :
+						  "--wsorigins"),
+		    "https://app.example.com");
+		assert_int_equal(find(&c, "--unlock"), -1);
+		assert_int_equal(find(&c, "--password"), -1);
+		assert_int_equal(find(&c, "--allow-insecure-unlock"), -1);
+		/* UNLOCK=yes needs the address launch finds. */
+		s.unlock = true;
+		assert_int_equal(launch_geth_cmd(&s, &vs[i], &c), -EINVAL);
+	}
+}
+
+/* QBFT came with GoQuorum 22.4: older releases are refused up front. */
+static void test_qbft_gate(void **state)
+{
+	static const struct {
+		struct geth_version v;
+		bool ok;
+	} cases[] = {
+	    {{1, 9, 7, "2.7.0"}, false},   {{1, 8, 18, "2.5.0"}, false},
+	    {{1, 10, 0, "22.1.1"}, false}, {{1, 10, 2, "22.4.0"}, true},
+	    {{1, 10, 3, "22.7.1"}, true},  {{1, 10, 3, "24.4.1"}, true},
+	    {{1, 10, 3, ""}, true},        {{1, 9, 7, ""}, false},
+	};
+	struct settings s;
+	static struct launch_cmd c;
+
+	(void)state;
+	defaults(&s);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(launch_qbft_supported(&cases[i].v),
+		    cases[i].ok);
+		s.consensus = CONSENSUS_QBFT;
+		assert_int_equal(launch_geth_cmd(&s, &cases[i].v, &c),
+		    cases[i].ok ? 0 : -ENOTSUP);
+		/* istanbul (IBFT) runs on all of them. */
+		s.consensus = CONSENSUS_ISTANBUL;
+		assert_int_equal(launch_geth_cmd(&s, &cases[i].v, &c), 0);
+	}
 }
 
 static void test_geth_istanbul_19_and_18(void **state)
@@ -289,6 +401,170 @@ static void test_tm_and_init_cmds(void **state)
 	assert_string_equal(c.argv[1], "version");
 }
 
+/*
+ * IBFT's block period on every release: the legacy genesis (config.
+ * istanbul) carries none, and geth's default changed (1 s to 22.7.1, 5 s
+ * from 22.7.2), so geth is given it, 1.10 included; the current form's
+ * config.ibft carries it.
+ */
+static void test_geth_istanbul_period(void **state)
+{
+	static const struct geth_version vs[] = {{1, 8, 18, "2.5.0"},
+	    {1, 9, 7, "2.7.0"}, {1, 10, 3, "22.7.1"}, {1, 10, 3, "24.4.1"}};
+	struct settings s;
+	static struct launch_cmd c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++) {
+		defaults(&s);
+		s.consensus = CONSENSUS_ISTANBUL;
+		s.genesis_form = GENESIS_LEGACY;
+		assert_int_equal(launch_geth_cmd(&s, &vs[i], &c), 0);
+		assert_string_equal(after(&c, "--istanbul.blockperiod"), "5");
+		/* Not yet resolved (launch_geth_cmd alone): as legacy. */
+		s.genesis_form = GENESIS_AUTO;
+		assert_int_equal(launch_geth_cmd(&s, &vs[i], &c), 0);
+		assert_string_equal(after(&c, "--istanbul.blockperiod"), "5");
+		s.genesis_form = GENESIS_CURRENT;
+		assert_int_equal(launch_geth_cmd(&s, &vs[i], &c), 0);
+		assert_int_equal(find(&c, "--istanbul.blockperiod"), -1);
+		/* raft has no period; qbft's is in its genesis block. */
+		s.genesis_form = GENESIS_LEGACY;
+		s.consensus = CONSENSUS_RAFT;
+		assert_int_equal(launch_geth_cmd(&s, &vs[i], &c), 0);
+		assert_int_equal(find(&c, "--istanbul.blockperiod"), -1);
+		if (i >= 2) {
+			s.consensus = CONSENSUS_QBFT;
+			assert_int_equal(launch_geth_cmd(&s, &vs[i], &c), 0);
+			assert_int_equal(find(&c, "--istanbul.blockperiod"),
+			    -1);
+		}
+	}
+}
+
+/* Constellation's getOpt takes option values attached only. */
+static void test_tm_args_constellation(void **state)
+{
+	static const struct {
+		const char *args;
+		const char *want[6];
+	} t[] = {
+	    {"--verbosity 3", {"--verbosity=3"}},
+	    {"--verbosity=3", {"--verbosity=3"}},
+	    {"-v 2  --tls off\t--ipwhitelist 10.0.0.1,10.0.0.2",
+		{"-v2", "--tls=off", "--ipwhitelist=10.0.0.1,10.0.0.2"}},
+	    /* followed by an option: a value-less option, left alone */
+	    {"-vvv --verbose --workdir /x", {"-vvv", "--verbose",
+		"--workdir=/x"}},
+	    {"--version", {"--version"}},
+	    {"--storage dir:/q --verbosity", {"--storage=dir:/q",
+		"--verbosity"}},
+	};
+	struct settings s;
+	static struct launch_cmd c;
+
+	(void)state;
+	defaults(&s);
+	s.privacy = PRIVACY_CONSTELLATION;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int n = 0;
+
+		snprintf(s.tm_args, sizeof(s.tm_args), "%s", t[i].args);
+		assert_int_equal(launch_tm_cmd(&s, &c), 0);
+		assert_string_equal(c.argv[1], "/qd/tm.conf");
+		while (t[i].want[n] != NULL)
+			n++;
+		assert_int_equal(c.argc, 2 + n);
+		for (int k = 0; k < n; k++)
+			assert_string_equal(c.argv[2 + k], t[i].want[k]);
+	}
+	/* Tessera takes them as they are. */
+	s.privacy = PRIVACY_TESSERA;
+	snprintf(s.tm_args, sizeof(s.tm_args), "-o jdbc.autoCreateTables=true");
+	assert_int_equal(launch_tm_cmd(&s, &c), 0);
+	assert_int_equal(c.argc, 5);
+	assert_string_equal(c.argv[3], "-o");
+	assert_string_equal(c.argv[4], "jdbc.autoCreateTables=true");
+}
+
+static void test_genesis_form_rules(void **state)
+{
+	static const struct {
+		struct geth_version v;
+		enum genesis_form auto_form;
+		bool reads_current;
+	} t[] = {
+	    {{1, 8, 18, "2.5.0"}, GENESIS_LEGACY, false},
+	    {{1, 9, 7, "2.7.0"}, GENESIS_LEGACY, false},
+	    {{1, 9, 7, "21.10.2"}, GENESIS_LEGACY, false},
+	    {{1, 10, 0, "22.1.1"}, GENESIS_LEGACY, false},
+	    {{1, 10, 2, "22.4.0"}, GENESIS_LEGACY, false},
+	    {{1, 10, 2, "22.4.1"}, GENESIS_LEGACY, true},
+	    {{1, 10, 3, "22.4.4"}, GENESIS_LEGACY, true},
+	    {{1, 10, 3, "22.7.0"}, GENESIS_CURRENT, true},
+	    {{1, 10, 3, "22.7.1"}, GENESIS_CURRENT, true},
+	    {{1, 10, 3, "23.4"}, GENESIS_CURRENT, true},
+	    {{1, 10, 3, "24.4.1-stable"}, GENESIS_CURRENT, true},
+	    /* Unknown release: legacy for auto; 1.10 is given the benefit
+	     * of the doubt for an explicit current. */
+	    {{1, 10, 3, ""}, GENESIS_LEGACY, true},
+	    {{1, 9, 7, ""}, GENESIS_LEGACY, false},
+	    {{1, 10, 3, "master"}, GENESIS_LEGACY, true},
+	};
+	char why[320];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int r;
+
+		assert_int_equal(launch_genesis_form_for(&t[i].v),
+		    t[i].auto_form);
+		assert_int_equal(launch_genesis_form_check(GENESIS_LEGACY,
+				     &t[i].v, why, sizeof(why)),
+		    0);
+		why[0] = '\0';
+		r = launch_genesis_form_check(GENESIS_CURRENT, &t[i].v, why,
+		    sizeof(why));
+		if (t[i].reads_current) {
+			assert_int_equal(r, 0);
+			continue;
+		}
+		assert_int_equal(r, -ENOTSUP);
+		assert_non_null(strstr(why, "needs GoQuorum 22.4.1 or later"));
+	}
+	assert_int_equal(launch_genesis_form_check(GENESIS_CURRENT, &t[1].v,
+			     why, sizeof(why)),
+	    -ENOTSUP);
+	assert_string_equal(why, "the current genesis form (config.ibft, "
+				 "transitions[].contractsizelimit) needs "
+				 "GoQuorum 22.4.1 or later, and this geth is "
+				 "1.9.7 (Quorum 2.7.0)");
+}
+
+static void test_h2_format(void **state)
+{
+	static const char h14[] =
+	    "H:2,block:2,blockSize:1000,chunk:1,clean:1,created:17ab5a1f2c3,"
+	    "format:1,version:1,fletcher:2f4e1d5a\n\0\0\0";
+	static const char h20[] =
+	    "H:2,block:4,blockSize:1000,chunk:3,clean:1,created:17e0e4d1b75,"
+	    "format:2,version:3,fletcher:a1b2c3d4\n";
+	static const char h23[] = "H:2,format:3,version:9\n";
+
+	(void)state;
+	assert_int_equal(launch_h2_format(h14, sizeof(h14) - 1), 1);
+	assert_int_equal(launch_h2_format(h20, sizeof(h20) - 1), 2);
+	assert_int_equal(launch_h2_format(h23, sizeof(h23) - 1), 3);
+	/* Only the first line, only "H:2" files. */
+	assert_int_equal(launch_h2_format("H:2,block:2\nformat:1\n", 21),
+	    -EINVAL);
+	assert_int_equal(launch_h2_format("SQLite format 3", 15), -EINVAL);
+	assert_int_equal(launch_h2_format("H:2,format:x,", 13), -EINVAL);
+	assert_int_equal(launch_h2_format("H:2,format:1", 12), 1);
+	assert_int_equal(launch_h2_format("H:2,xformat:1", 13), -EINVAL);
+	assert_int_equal(launch_h2_format("H:2", 3), -EINVAL);
+}
+
 static void test_child_env(void **state)
 {
 	char *base[] = {"PATH=/bin", "PRIVATE_CONFIG=/old", "HOME=/root",
@@ -334,10 +610,9 @@ static void test_dry_run(void **state)
 	    "PRIVATE_CONFIG=/q/tm/tm.ipc geth --datadir /q/dd --nodiscover "
 	    "--networkid 10 --port 30303 --raft --raftport 50400 --http "
 	    "--http.addr 0.0.0.0 --http.port 8545 --http.api "
-	    "admin,eth,debug,miner,net,txpool,personal,web3,quorum,raft "
-	    "--http.vhosts '*' --ws --ws.addr 0.0.0.0 --ws.port 8546 "
-	    "--ws.api admin,eth,debug,miner,net,txpool,personal,web3,quorum,"
-	    "raft --ws.origins '*' --unlock 0 --password /q/keys/password "
+	    "eth,net,web3,txpool --http.vhosts localhost,quorum-0 --ws "
+	    "--ws.addr 0.0.0.0 --ws.port 8546 --ws.api eth,net,web3,txpool "
+	    "--unlock " ACCT " --password /q/keys/password "
 	    "--allow-insecure-unlock --identity 'it'\\''s'\n");
 	/* Not first boot, no TM. */
 	s.privacy = PRIVACY_NONE;
@@ -451,12 +726,60 @@ static const char sh_geth[] =
     "echo \"run $PRIVATE_CONFIG $*\" >> \"$2/../trace\"\n"
     "exec sleep 30\n";
 
+/* DIR/dd/keystore/NAME holding body (mkdir -p first). */
+static void write_keystore(const char *dir, const char *name,
+    const char *body)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "mkdir -p %s/dd/keystore", dir);
+	assert_int_equal(system(path), 0);
+	snprintf(path, sizeof(path), "%s/dd/keystore/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(body, f);
+	fclose(f);
+}
+
+#define KS_NAME "UTC--2020-01-01T00-00-00.000000000Z--" \
+		"5b38da6a701c568545dcfcb03fcb875f56beddc4"
+#define KS_BODY "{\"address\":\"5b38da6a701c568545dcfcb03fcb875f56beddc4\"," \
+		"\"crypto\":{},\"id\":\"x\",\"version\":3}"
+
 static void seq_settings(struct settings *s)
 {
 	defaults(s);
 	snprintf(s->data_dir, sizeof(s->data_dir), "%s", tmpdir);
 	snprintf(s->geth_bin, sizeof(s->geth_bin), "%s/g", tmpdir);
 	snprintf(s->tm_bin, sizeof(s->tm_bin), "%s/tmbin", tmpdir);
+	/* As in a node: launch reads the account from the keystore. */
+	s->unlock_account[0] = '\0';
+	write_keystore(tmpdir, KS_NAME, KS_BODY);
+}
+
+/* The account geth's index 0 is, found as geth orders the keystore. */
+static void test_find_account(void **state)
+{
+	char dir[128], out[43], cmd[160];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/fa", tmpdir);
+	assert_int_equal(launch_find_account(dir, out), -ENOENT);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/dd/keystore/0dir", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(launch_find_account(dir, out), -ENOENT);
+	/* Skipped like geth: hidden files, editor backups, directories. */
+	write_keystore(dir, ".0hidden", "x");
+	write_keystore(dir, "0backup~", "x");
+	write_keystore(dir, "UTC--2021--b", "{\"address\":\""
+	    "0000000000000000000000000000000000000001\"}");
+	write_keystore(dir, KS_NAME, KS_BODY);
+	assert_int_equal(launch_find_account(dir, out), 0);
+	assert_string_equal(out, ACCT);
+	/* The first one is not a keystore: an error, not the next one. */
+	write_keystore(dir, "UTC--2019--a", "not json");
+	assert_int_equal(launch_find_account(dir, out), -EINVAL);
 }
 
 static void test_sequence_ok(void **state)
@@ -498,6 +821,8 @@ static void test_sequence_ok(void **state)
 	fclose(f);
 	assert_non_null(strstr(trace, "init\nrun ignore --datadir"));
 	assert_non_null(strstr(trace, "--rpcport 8545"));
+	assert_non_null(strstr(trace, " --nousb "));
+	assert_non_null(strstr(trace, " --unlock " ACCT " --password "));
 	/* Stop: geth's status decides (sleep dies of TERM: 143). */
 	supervisor_shutdown(sup, 1);
 	run_until(&q, &q.finished, 5000);
@@ -588,6 +913,57 @@ static void test_sequence_interrupted_init(void **state)
 	assert_non_null(strstr(trace, "version\nrun ignore --datadir"));
 }
 
+/* Runs the sequence until it fails; returns the code. geth never ran. */
+static int launch_fails(const struct settings *s)
+{
+	struct seq q = {0};
+	struct supervisor *sup;
+	struct launch *lh;
+	int code;
+
+	q.l = evloop_new();
+	sup = supervisor_new(q.l, NULL, 2, &sev, &q);
+	lh = launch_new(q.l, sup, s, &lev, &q);
+	assert_int_equal(launch_start(lh), 0);
+	run_until(&q, &q.failed, 5000);
+	assert_true(q.failed);
+	assert_false(q.ready);
+	assert_false(supervisor_running(sup, "geth"));
+	code = q.code;
+	launch_free(lh);
+	supervisor_free(sup);
+	evloop_free(q.l);
+	return code;
+}
+
+/*
+ * UNLOCK=no starts geth without --unlock (and without a keystore);
+ * UNLOCK=yes without one fails before geth runs; CONSENSUS=qbft on a
+ * geth without QBFT (the stand-in is 2.7.0) stops at once with 2.
+ */
+static void test_sequence_unlock_and_qbft(void **state)
+{
+	struct settings s;
+	char cmd[160], trace[1024];
+
+	(void)state;
+	seq_settings(&s);
+	s.privacy = PRIVACY_NONE;
+	write_exe("g", sh_geth, 0755);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/dd/keystore", tmpdir);
+	assert_int_equal(system(cmd), 0);
+	s.unlock = false;
+	launch_once(&s, trace, sizeof(trace));
+	assert_non_null(strstr(trace, "run ignore --datadir"));
+	assert_null(strstr(trace, "--unlock"));
+	assert_null(strstr(trace, "--password"));
+	assert_null(strstr(trace, "--allow-insecure-unlock"));
+	s.unlock = true;
+	assert_int_equal(launch_fails(&s), 1);
+	s.consensus = CONSENSUS_QBFT;
+	assert_int_equal(launch_fails(&s), 2);
+}
+
 static void test_sequence_failures(void **state)
 {
 	struct settings s;
@@ -670,6 +1046,193 @@ static void test_sequence_failures(void **state)
 	evloop_free(q.l);
 }
 
+static const char sh_geth_2271[] =
+    "#!/bin/sh\n"
+    "echo Geth; echo Version: 1.10.3-stable; echo Quorum Version: 22.7.1\n";
+
+static void write_file(const char *name, const char *body)
+{
+	char path[160];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(body, f);
+	fclose(f);
+}
+
+static void rm_file(const char *name)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	unlink(path);
+}
+
+/* GENESIS_FORM resolved before rendering (the daemon's first step). */
+static void test_resolve_genesis_form(void **state)
+{
+	struct settings s;
+
+	(void)state;
+	seq_settings(&s);
+	rm_file("genesis.json");
+	rm_file("geth-version");
+	write_exe("g", sh_geth, 0755);
+	/* auto: the geth's release decides. */
+	assert_int_equal(launch_resolve_genesis_form(&s, true), 0);
+	assert_int_equal(s.genesis_form, GENESIS_LEGACY);
+	write_exe("g", sh_geth_2271, 0755);
+	s.genesis_form = GENESIS_AUTO;
+	assert_int_equal(launch_resolve_genesis_form(&s, true), 0);
+	assert_int_equal(s.genesis_form, GENESIS_CURRENT);
+	/* An explicit form is kept, and checked against the geth. */
+	s.genesis_form = GENESIS_LEGACY;
+	assert_int_equal(launch_resolve_genesis_form(&s, true), 0);
+	assert_int_equal(s.genesis_form, GENESIS_LEGACY);
+	write_exe("g", sh_geth, 0755);
+	s.genesis_form = GENESIS_CURRENT;
+	assert_int_equal(launch_resolve_genesis_form(&s, true), 2);
+	assert_int_equal(launch_resolve_genesis_form(&s, false), 0);
+	assert_int_equal(s.genesis_form, GENESIS_CURRENT);
+	/* A genesis on disk decides, whatever the setting and the geth
+	 * (launch refuses a geth that would misread it). */
+	write_file("genesis.json", "{\"config\":{\"chainId\":10,"
+				   "\"ibft\":{\"blockperiodseconds\":5}}}");
+	s.genesis_form = GENESIS_LEGACY;
+	assert_int_equal(launch_resolve_genesis_form(&s, true), 0);
+	assert_int_equal(s.genesis_form, GENESIS_CURRENT);
+	write_file("genesis.json", "{\"config\":{\"chainId\":10,"
+				   "\"istanbul\":{\"epoch\":30000}}}");
+	write_exe("g", sh_geth_2271, 0755);
+	s.genesis_form = GENESIS_AUTO;
+	assert_int_equal(launch_resolve_genesis_form(&s, true), 0);
+	assert_int_equal(s.genesis_form, GENESIS_LEGACY);
+	/* No geth to ask: the form every release reads. */
+	rm_file("genesis.json");
+	snprintf(s.geth_bin, sizeof(s.geth_bin), "%s/missing", tmpdir);
+	s.genesis_form = GENESIS_AUTO;
+	assert_int_equal(launch_resolve_genesis_form(&s, true), 0);
+	assert_int_equal(s.genesis_form, GENESIS_LEGACY);
+	rm_file("geth-version");
+}
+
+/* stderr into DIR/stderr while the daemon's lines are checked. */
+static int saved_stderr = -1;
+
+static void capture_start(void)
+{
+	char path[160];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/stderr", tmpdir);
+	fflush(stderr);
+	saved_stderr = dup(STDERR_FILENO);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(saved_stderr >= 0 && fd >= 0);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
+static void capture_stop(char *buf, size_t len)
+{
+	char path[160];
+	FILE *f;
+	size_t n = 0;
+
+	fflush(stderr);
+	dup2(saved_stderr, STDERR_FILENO);
+	close(saved_stderr);
+	snprintf(path, sizeof(path), "%s/stderr", tmpdir);
+	f = fopen(path, "r");
+	if (f != NULL) {
+		n = fread(buf, 1, len - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+}
+
+/* One launch until it fails or the supervisor finishes; its log lines. */
+static void launch_to_end(struct settings *s, struct seq *q, char *log,
+    size_t loglen)
+{
+	struct supervisor *sup;
+	struct launch *lh;
+
+	memset(q, 0, sizeof(*q));
+	q->l = evloop_new();
+	sup = supervisor_new(q->l, NULL, 2, &sev, q);
+	lh = launch_new(q->l, sup, s, &lev, q);
+	capture_start();
+	assert_int_equal(launch_start(lh), 0);
+	run_until(q, &q->failed, 8000);
+	if (q->failed)
+		supervisor_shutdown(sup, q->code);
+	run_until(q, &q->finished, 8000);
+	capture_stop(log, loglen);
+	assert_true(q->finished);
+	launch_free(lh);
+	supervisor_free(sup);
+	evloop_free(q->l);
+}
+
+/*
+ * TM_START_TIMEOUT, and a Tessera that cannot open the H2 1.4 database an
+ * older Tessera left: the line says so, whether it dies or hangs.
+ */
+static void test_sequence_tm_h2(void **state)
+{
+	static const char h14[] = "H:2,block:2,blockSize:1000,chunk:1,"
+				  "clean:1,created:17ab5a1f2c3,format:1,"
+				  "version:1,fletcher:2f4e1d5a\n";
+	struct settings s;
+	struct seq q;
+	char log[4096], dir[160];
+
+	(void)state;
+	seq_settings(&s);
+	write_exe("g", sh_geth, 0755);
+	snprintf(dir, sizeof(dir), "%s/tm", tmpdir);
+	mkdir(dir, 0700);
+	write_file("tm/db.mv.db", h14);
+
+	/* Dies at once: its code, and why. */
+	write_exe("tmbin", "#!/bin/sh\nexit 1\n", 0755);
+	s.tm_start_timeout = 30;
+	launch_to_end(&s, &q, log, sizeof(log));
+	assert_int_equal(q.code, 1);
+	if (strstr(log, "tessera exited (code 1) before it answered: ") ==
+		NULL ||
+	    strstr(log, "/tm/db.mv.db is an H2 1.4 database (Tessera 21.x "
+			"and older), which Tessera 22 and newer cannot open") ==
+		NULL ||
+	    strstr(log, "h2-upgrade.sh") == NULL)
+		fail_msg("log: %s", log);
+
+	/* Hangs: TM_START_TIMEOUT (1 s), and why. */
+	write_exe("tmbin", "#!/bin/sh\nexec sleep 30\n", 0755);
+	s.tm_start_timeout = 1;
+	launch_to_end(&s, &q, log, sizeof(log));
+	assert_int_equal(q.code, 1);
+	if (strstr(log, "tessera did not answer on ") == NULL ||
+	    strstr(log, " within 1s (last error: ") == NULL ||
+	    strstr(log, "is an H2 1.4 database") == NULL)
+		fail_msg("log: %s", log);
+
+	/* An H2 2.x database, or none: no such claim. */
+	write_file("tm/db.mv.db", "H:2,block:4,format:2,version:3\n");
+	launch_to_end(&s, &q, log, sizeof(log));
+	if (strstr(log, "raise TM_START_TIMEOUT") == NULL ||
+	    strstr(log, "H2") != NULL)
+		fail_msg("log: %s", log);
+	write_exe("tmbin", "#!/bin/sh\nexit 3\n", 0755);
+	launch_to_end(&s, &q, log, sizeof(log));
+	assert_int_equal(q.code, 3);
+	assert_null(strstr(log, "before it answered"));
+	rm_file("tm/db.mv.db");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -677,16 +1240,26 @@ int main(void)
 	    cmocka_unit_test(test_geth_19_raft),
 	    cmocka_unit_test(test_geth_raft_join),
 	    cmocka_unit_test(test_geth_110_qbft),
+	    cmocka_unit_test(test_geth_rpc_surface),
+	    cmocka_unit_test(test_qbft_gate),
 	    cmocka_unit_test(test_geth_istanbul_19_and_18),
 	    cmocka_unit_test(test_geth_dns_args_password_privacy),
 	    cmocka_unit_test(test_geth_args_too_many),
 	    cmocka_unit_test(test_tm_and_init_cmds),
+	    cmocka_unit_test(test_geth_istanbul_period),
+	    cmocka_unit_test(test_tm_args_constellation),
+	    cmocka_unit_test(test_genesis_form_rules),
+	    cmocka_unit_test(test_h2_format),
 	    cmocka_unit_test(test_child_env),
 	    cmocka_unit_test(test_dry_run),
 	    cmocka_unit_test(test_resolve_privacy),
+	    cmocka_unit_test(test_find_account),
 	    cmocka_unit_test(test_sequence_ok),
 	    cmocka_unit_test(test_sequence_interrupted_init),
+	    cmocka_unit_test(test_sequence_unlock_and_qbft),
 	    cmocka_unit_test(test_sequence_failures),
+	    cmocka_unit_test(test_resolve_genesis_form),
+	    cmocka_unit_test(test_sequence_tm_h2),
 	};
 	char cmd[128];
 	int r;

@@ -321,6 +321,15 @@ static void test_add(void **state)
 	assert_false(back.members[1].joined);
 	free(out);
 	netrecord_free(&back);
+	/* a member leaves: the others keep their order */
+	assert_int_equal(netrecord_remove(&r, 1), 0);
+	assert_int_equal(netrecord_remove(&r, 1), -ENOENT);
+	assert_int_equal(r.count, N);
+	assert_int_equal(r.members[0].ordinal, 0);
+	assert_int_equal(r.members[1].ordinal, 2);
+	assert_int_equal(r.members[2].ordinal, 7);
+	assert_null(netrecord_find(&r, 1));
+	assert_non_null(netrecord_find(&r, 7));
 	netrecord_free(&r);
 }
 

@@ -108,6 +108,7 @@ static void make_settings(struct settings *s, enum consensus c,
 	s->privacy = p;
 	s->address_mode = a;
 	s->permissioned = permissioned;
+	s->genesis_form = GENESIS_LEGACY;
 }
 
 static void make_peers(struct peerdoc *p, const struct settings *s)
@@ -124,26 +125,51 @@ struct gcase {
 	enum address_mode a;
 	bool permissioned;
 	const char *files[5];
+	enum genesis_form form;
 };
 
 static const struct gcase cases[] = {
     {"raft-tessera-ip", CONSENSUS_RAFT, PRIVACY_TESSERA, ADDRESS_IP, true,
 	{"dd/static-nodes.json", "dd/permissioned-nodes.json", "genesis.json",
-	    "tessera-config.json", NULL}},
+	    "tessera-config.json", NULL},
+	GENESIS_LEGACY},
     {"raft-constellation-ip-open", CONSENSUS_RAFT, PRIVACY_CONSTELLATION,
 	ADDRESS_IP, false,
-	{"dd/static-nodes.json", "genesis.json", "tm.conf", NULL}},
+	{"dd/static-nodes.json", "genesis.json", "tm.conf", NULL},
+	GENESIS_LEGACY},
     {"istanbul-constellation-dns", CONSENSUS_ISTANBUL, PRIVACY_CONSTELLATION,
 	ADDRESS_DNS, true,
 	{"dd/static-nodes.json", "dd/permissioned-nodes.json", "genesis.json",
-	    "tm.conf", NULL}},
+	    "tm.conf", NULL},
+	GENESIS_LEGACY},
     {"qbft-tessera-dns-open", CONSENSUS_QBFT, PRIVACY_TESSERA, ADDRESS_DNS,
 	false, {"dd/static-nodes.json", "genesis.json", "tessera-config.json",
-		   NULL}},
+		   NULL},
+	GENESIS_LEGACY},
     {"qbft-none-ip", CONSENSUS_QBFT, PRIVACY_NONE, ADDRESS_IP, true,
 	{"dd/static-nodes.json", "dd/permissioned-nodes.json", "genesis.json",
-	    NULL}},
+	    NULL},
+	GENESIS_LEGACY},
+    /* GENESIS_FORM=current: config.ibft/qbft, transitions. */
+    {"istanbul-tessera-ip-current", CONSENSUS_ISTANBUL, PRIVACY_TESSERA,
+	ADDRESS_IP, true,
+	{"dd/static-nodes.json", "dd/permissioned-nodes.json", "genesis.json",
+	    "tessera-config.json", NULL},
+	GENESIS_CURRENT},
+    {"qbft-none-dns-current", CONSENSUS_QBFT, PRIVACY_NONE, ADDRESS_DNS,
+	false, {"dd/static-nodes.json", "genesis.json", NULL},
+	GENESIS_CURRENT},
+    {"raft-none-ip-current", CONSENSUS_RAFT, PRIVACY_NONE, ADDRESS_IP, true,
+	{"dd/static-nodes.json", "dd/permissioned-nodes.json", "genesis.json",
+	    NULL},
+	GENESIS_CURRENT},
 };
+
+static void case_settings(struct settings *s, const struct gcase *gc)
+{
+	make_settings(s, gc->c, gc->p, gc->a, gc->permissioned);
+	s->genesis_form = gc->form;
+}
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -230,7 +256,7 @@ static void test_golden(void **state)
 		char err[256];
 		size_t nfiles = 0;
 
-		make_settings(&s, gc->c, gc->p, gc->a, gc->permissioned);
+		case_settings(&s, gc);
 		make_peers(p, &s);
 		assert_int_equal(render_all(&s, p, N, 0, &set, err,
 				     sizeof(err)),
@@ -286,8 +312,7 @@ static void test_input_order(void **state)
 		struct render_set ref, other;
 		char err[256];
 
-		make_settings(&s, cases[c].c, cases[c].p, cases[c].a,
-		    cases[c].permissioned);
+		case_settings(&s, &cases[c]);
 		make_peers(p, &s);
 		assert_int_equal(render_all(&s, p, N, 2, &ref, err,
 				     sizeof(err)),
@@ -311,21 +336,17 @@ static void test_input_order(void **state)
 }
 
 /* Shared files are byte-identical on every node; the TM config is not. */
-static void test_same_on_every_node(void **state)
+static void same_on_every_node(const struct settings *s,
+    const struct peerdoc *p)
 {
-	struct settings s;
-	struct peerdoc p[N];
 	struct render_set a, b;
 	char err[256];
 
-	(void)state;
-	make_settings(&s, CONSENSUS_RAFT, PRIVACY_TESSERA, ADDRESS_IP, true);
-	make_peers(p, &s);
-	assert_int_equal(render_all(&s, p, N, 0, &a, err, sizeof(err)), 0);
+	assert_int_equal(render_all(s, p, N, 0, &a, err, sizeof(err)), 0);
 	for (size_t self = 1; self < N; self++) {
 		const struct render_file *t0, *t1;
 
-		assert_int_equal(render_all(&s, p, N, self, &b, err,
+		assert_int_equal(render_all(s, p, N, self, &b, err,
 				     sizeof(err)),
 		    0);
 		assert_true(same_set(&a, &b, false));
@@ -338,6 +359,21 @@ static void test_same_on_every_node(void **state)
 		render_set_free(&b);
 	}
 	render_set_free(&a);
+}
+
+static void test_same_on_every_node(void **state)
+{
+	struct settings s;
+	struct peerdoc p[N];
+
+	(void)state;
+	make_settings(&s, CONSENSUS_RAFT, PRIVACY_TESSERA, ADDRESS_IP, true);
+	make_peers(p, &s);
+	same_on_every_node(&s, p);
+	/* The form is a setting, never this node's geth: the same too. */
+	s.consensus = CONSENSUS_ISTANBUL;
+	s.genesis_form = GENESIS_CURRENT;
+	same_on_every_node(&s, p);
 }
 
 /* Parses a rendered JSON file (cJSON: real malloc, freed by cJSON_Delete). */
@@ -482,6 +518,132 @@ static void test_genesis(void **state)
 	}
 }
 
+static const cJSON *item(const cJSON *o, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, name);
+}
+
+static double num(const cJSON *o, const char *name)
+{
+	const cJSON *v = item(o, name);
+
+	assert_true(cJSON_IsNumber(v));
+	return v->valuedouble;
+}
+
+/*
+ * Where the block period and the contract size limit go, per form: legacy
+ * as Quorum 2.x reads them, current as GoQuorum 22.4.1+ does. The header
+ * (extraData, alloc, ...) is the same in both: geth's genesis hash does not
+ * cover config.
+ */
+static void test_genesis_forms(void **state)
+{
+	static const enum consensus cons[] = {CONSENSUS_RAFT,
+	    CONSENSUS_ISTANBUL, CONSENSUS_QBFT};
+
+	(void)state;
+	for (size_t c = 0; c < 3; c++) {
+		char *extra[2] = {NULL, NULL};
+
+		for (int form = GENESIS_LEGACY; form <= GENESIS_CURRENT;
+		     form++) {
+			struct settings s;
+			struct peerdoc p[N];
+			struct render_set set;
+			char err[256];
+			const struct render_file *f;
+			const cJSON *cfg, *bft, *t;
+			cJSON *j;
+			bool cur = form == GENESIS_CURRENT;
+
+			make_settings(&s, cons[c], PRIVACY_NONE, ADDRESS_IP,
+			    true);
+			s.genesis_form = (enum genesis_form)form;
+			make_peers(p, &s);
+			assert_int_equal(render_all(&s, p, N, 1, &set, err,
+					     sizeof(err)),
+			    0);
+			f = render_find(&set, "genesis.json");
+			assert_int_equal(render_genesis_form_of(f->data,
+					     f->len),
+			    form);
+			j = json_of(&set, "genesis.json");
+			cfg = item(j, "config");
+			assert_int_equal(num(cfg, "txnSizeLimit"), 64);
+			t = item(cfg, cur ? "transitions"
+					  : "maxCodeSizeConfig");
+			assert_true(cJSON_IsArray(t));
+			assert_int_equal(cJSON_GetArraySize(t), 1);
+			t = cJSON_GetArrayItem(t, 0);
+			assert_int_equal(num(t, "block"), 0);
+			assert_int_equal(num(t, cur ? "contractsizelimit"
+						    : "size"),
+			    64);
+			/* geth refuses both ways together. */
+			assert_null(item(cfg, cur ? "maxCodeSizeConfig"
+						  : "transitions"));
+			bft = NULL;
+			if (cons[c] == CONSENSUS_QBFT)
+				bft = item(cfg, "qbft");
+			else if (cons[c] == CONSENSUS_ISTANBUL && cur)
+				bft = item(cfg, "ibft");
+			if (bft != NULL) {
+				assert_int_equal(num(bft, "epochlength"),
+				    30000);
+				assert_int_equal(num(bft, "blockperiodseconds"),
+				    5);
+				assert_int_equal(
+				    num(bft, "requesttimeoutseconds"), 10);
+				assert_int_equal(num(bft, "policy"), 0);
+				assert_int_equal(num(bft, "ceil2Nby3Block"), 0);
+			}
+			if (cons[c] == CONSENSUS_ISTANBUL) {
+				/* Exclusive in geth 22.4+. */
+				assert_true((item(cfg, "istanbul") != NULL) ==
+					    !cur);
+				assert_true((item(cfg, "ibft") != NULL) == cur);
+				if (!cur)
+					assert_int_equal(
+					    num(item(cfg, "istanbul"), "epoch"),
+					    30000);
+			} else {
+				assert_null(item(cfg, "istanbul"));
+				assert_null(item(cfg, "ibft"));
+			}
+			if (cons[c] == CONSENSUS_RAFT)
+				assert_null(item(cfg, "qbft"));
+			extra[form - 1] = strdup(
+			    item(j, "extraData")->valuestring);
+			cJSON_Delete(j);
+			render_set_free(&set);
+		}
+		assert_string_equal(extra[0], extra[1]);
+		free(extra[0]);
+		free(extra[1]);
+	}
+}
+
+static void test_genesis_form_of(void **state)
+{
+	static const char legacy[] = "{\"config\":{\"istanbul\":{}},\"x\":1}";
+	static const char cur1[] = "{\"Config\":{\"IBFT\":{}}}";
+	static const char cur2[] = "{\"config\":{\"transitions\":[]}}";
+
+	(void)state;
+	assert_int_equal(render_genesis_form_of(legacy, strlen(legacy)),
+	    GENESIS_LEGACY);
+	assert_int_equal(render_genesis_form_of(cur1, strlen(cur1)),
+	    GENESIS_CURRENT);
+	assert_int_equal(render_genesis_form_of(cur2, strlen(cur2)),
+	    GENESIS_CURRENT);
+	assert_int_equal(render_genesis_form_of("{}", 2), -EINVAL);
+	assert_int_equal(render_genesis_form_of("[1]", 3), -EINVAL);
+	assert_int_equal(render_genesis_form_of(legacy, 10), -EINVAL);
+	assert_int_equal(render_genesis_form_of("{\"config\":1}", 12),
+	    -EINVAL);
+}
+
 static void test_tm_configs(void **state)
 {
 	struct settings s;
@@ -548,6 +710,18 @@ static void test_tm_configs(void **state)
 	f = render_find(&set, "dd/static-nodes.json");
 	assert_non_null(strstr(f->data, "@[fd00::1]:30303?discport=0\""));
 	render_set_free(&set);
+	/* Constellation listens on IPv4 only: refused, whoever is IPv6. */
+	s.privacy = PRIVACY_CONSTELLATION;
+	for (size_t self = 0; self < 2; self++) {
+		err[0] = '\0';
+		assert_int_equal(render_all(&s, p, N, self, &set, err,
+				     sizeof(err)),
+		    -EINVAL);
+		assert_int_equal(set.count, 0);
+		assert_non_null(strstr(err, "quorum-0 advertises the IPv6 "
+					    "address fd00::1"));
+		assert_non_null(strstr(err, "IPv4 only"));
+	}
 }
 
 static void expect_einval(const struct settings *s, const struct peerdoc *p,
@@ -599,8 +773,25 @@ static void test_invalid_input(void **state)
 	expect_einval(&s, p, N, 0, "DATA_DIR");
 	strcpy(s.data_dir, "/qdata");
 	s.tm_port = 65500;
-	expect_einval(&s, p, N, 0, "TM_PORT");
+	expect_einval(&s, p, N, 0, "TM_PORT 65500: needs 1..65455");
+	/* Constellation has no port above TM_PORT. */
+	s.privacy = PRIVACY_CONSTELLATION;
+	{
+		struct render_set set;
+		char err[256];
+
+		assert_int_equal(render_all(&s, p, N, 0, &set, err,
+				     sizeof(err)),
+		    0);
+		render_set_free(&set);
+	}
+	s.tm_port = 0;
+	expect_einval(&s, p, N, 0, "TM_PORT 0: needs 1..65535");
+	s.privacy = PRIVACY_TESSERA;
 	s.tm_port = 9000;
+	s.genesis_form = GENESIS_AUTO;
+	expect_einval(&s, p, N, 0, "GENESIS_FORM must be resolved");
+	s.genesis_form = GENESIS_LEGACY;
 	s.consensus = (enum consensus)7;
 	expect_einval(&s, p, N, 0, "consensus");
 }
@@ -641,6 +832,8 @@ int main(void)
 	    cmocka_unit_test(test_same_on_every_node),
 	    cmocka_unit_test(test_enode_urls),
 	    cmocka_unit_test(test_genesis),
+	    cmocka_unit_test(test_genesis_forms),
+	    cmocka_unit_test(test_genesis_form_of),
 	    cmocka_unit_test(test_tm_configs),
 	    cmocka_unit_test(test_invalid_input),
 	    cmocka_unit_test(test_single_node),

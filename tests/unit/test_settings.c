@@ -45,6 +45,8 @@ static void test_defaults(void **state)
 	assert_int_equal(s.kdf, KEYSTORE_KDF_STANDARD);
 	assert_true(s.launch);
 	assert_int_equal(s.stop_timeout, 25);
+	assert_int_equal(s.tm_start_timeout, 120);
+	assert_int_equal(s.genesis_form, GENESIS_AUTO);
 	assert_int_equal(s.discovery_timeout, 0);
 	assert_int_equal(s.cluster_secret_len, 0);
 }
@@ -180,6 +182,212 @@ static void test_bad_values(void **state)
 	}
 }
 
+/* What geth serves over HTTP/WS: UNLOCK, RPC_ADDR, RPC_APIS, RPC_VHOSTS,
+ * RPC_CORS, WS_ORIGINS. */
+static void test_rpc_settings(void **state)
+{
+	const char *dflt[] = {"NODE_NUMBER=3", "NODE_ORDINAL=0",
+	    "RPC_APIS=", "RPC_VHOSTS=", "UNLOCK=", "RPC_ADDR=", NULL};
+	const char *env[] = {"NODE_NUMBER=3", "NODE_ORDINAL=0", "UNLOCK=no",
+	    "RPC_ADDR=127.0.0.1", "RPC_APIS=eth,net,web3,quorumExtension",
+	    "RPC_VHOSTS=localhost,rpc.example.com,quorum_1",
+	    "RPC_CORS=http://localhost:3000,https://*.example.com",
+	    "WS_ORIGINS=https://app.example.com", NULL};
+	char *argv[] = {"run", "--rpc-apis", "eth,admin", "--unlock=yes",
+	    "--rpc-vhosts", "*", "--rpc-addr", "::", "--ws-origins",
+	    "", NULL};
+	static const struct bad_case cases[] = {
+	    {"UNLOCK=maybe", "UNLOCK=\"maybe\": must be yes or no"},
+	    {"RPC_ADDR=localhost", "RPC_ADDR=\"localhost\": must be an IPv4"},
+	    {"RPC_APIS=eth, net", "RPC_APIS=\"eth, net\": must be API "
+	     "namespaces"},
+	    {"RPC_APIS=eth,,net", "RPC_APIS"},
+	    {"RPC_APIS=eth,", "RPC_APIS"},
+	    {"RPC_APIS=admin;rm", "RPC_APIS"},
+	    {"RPC_VHOSTS=a.example.com:8545", "RPC_VHOSTS=\"a.example.com:"
+	     "8545\": must be host names"},
+	    {"RPC_VHOSTS=a b", "RPC_VHOSTS"},
+	    {"RPC_CORS=*", "RPC_CORS=\"*\": must not be \"*\" (any web page "
+	     "could call the node)"},
+	    {"RPC_CORS=http://a.example.com,*", "must not be \"*\""},
+	    {"WS_ORIGINS=*", "WS_ORIGINS=\"*\": must not be \"*\""},
+	    {"WS_ORIGINS=example.com", "WS_ORIGINS=\"example.com\": must be "
+	     "origins scheme://host[:port]"},
+	    {"WS_ORIGINS=http://", "WS_ORIGINS"},
+	    {"RPC_CORS=http://a/b", "RPC_CORS"},
+	};
+	char buf[8192];
+
+	(void)state;
+	/* Defaults; an empty variable counts as unset. */
+	assert_int_equal(load_env(SETTINGS_RUN, dflt, NULL, NULL), 0);
+	assert_true(s.unlock);
+	assert_string_equal(s.rpc_addr, "0.0.0.0");
+	assert_string_equal(s.rpc_apis, "eth,net,web3,txpool");
+	assert_string_equal(s.rpc_vhosts, "");
+	assert_string_equal(s.rpc_cors, "");
+	assert_string_equal(s.ws_origins, "");
+	assert_string_equal(s.unlock_account, "");
+
+	assert_int_equal(load_env(SETTINGS_RUN, env, NULL, NULL), 0);
+	assert_false(s.unlock);
+	assert_string_equal(s.rpc_addr, "127.0.0.1");
+	assert_string_equal(s.rpc_apis, "eth,net,web3,quorumExtension");
+	assert_string_equal(s.rpc_vhosts, "localhost,rpc.example.com,quorum_1");
+	assert_string_equal(s.rpc_cors,
+	    "http://localhost:3000,https://*.example.com");
+	assert_string_equal(s.ws_origins, "https://app.example.com");
+
+	/* Flags win; an explicit empty origin list is the default. */
+	assert_int_equal(settings_load(&s, SETTINGS_RUN, 10, argv, env, NULL,
+	    NULL, err, sizeof(err)), 0);
+	assert_true(s.unlock);
+	assert_string_equal(s.rpc_apis, "eth,admin");
+	assert_string_equal(s.rpc_vhosts, "*");
+	assert_string_equal(s.rpc_addr, "::");
+	assert_string_equal(s.ws_origins, "");
+	{
+		char *a2[] = {"run", "--rpc-apis", "", NULL};
+		char *a3[] = {"run", "--rpc-addr=", NULL};
+
+		assert_int_equal(settings_load(&s, SETTINGS_RUN, 3, a2, dflt,
+		    NULL, NULL, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "--rpc-apis=\"\": must be API"));
+		assert_int_equal(settings_load(&s, SETTINGS_RUN, 2, a3, dflt,
+		    NULL, NULL, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "--rpc-addr=\"\""));
+	}
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *e[] = {cases[i].var, "NODE_NUMBER=3",
+		    "NODE_ORDINAL=0", NULL};
+
+		err[0] = '\0';
+		if (load_env(SETTINGS_RUN, e, NULL, NULL) != -EINVAL)
+			fail_msg("%s was accepted", cases[i].var);
+		if (strstr(err, cases[i].expect) == NULL)
+			fail_msg("%s: error \"%s\" lacks \"%s\"", cases[i].var,
+			    err, cases[i].expect);
+		assert_null(strchr(err, '\n'));
+	}
+
+	settings_usage(buf, sizeof(buf));
+	assert_non_null(strstr(buf, "UNLOCK, --unlock"));
+	assert_non_null(strstr(buf, "RPC_ADDR, --rpc-addr"));
+	assert_non_null(strstr(buf, "RPC_APIS, --rpc-apis"));
+	assert_non_null(strstr(buf, "RPC_VHOSTS, --rpc-vhosts"));
+	assert_non_null(strstr(buf, "RPC_CORS, --rpc-cors"));
+	assert_non_null(strstr(buf, "WS_ORIGINS, --ws-origins"));
+}
+
+/* GENESIS_FORM and TM_START_TIMEOUT. */
+static void test_genesis_form_tm_timeout(void **state)
+{
+	const char *ok[] = {"NODE_NUMBER=2", "NODE_ORDINAL=0",
+	    "GENESIS_FORM=current", "TM_START_TIMEOUT=600", NULL};
+	const char *legacy[] = {"NODE_NUMBER=2", "NODE_ORDINAL=0",
+	    "GENESIS_FORM=legacy", NULL};
+	const char *bad_form[] = {"NODE_NUMBER=2", "NODE_ORDINAL=0",
+	    "GENESIS_FORM=22.7", NULL};
+	const char *bad_t0[] = {"NODE_NUMBER=2", "NODE_ORDINAL=0",
+	    "TM_START_TIMEOUT=0", NULL};
+	const char *bad_tbig[] = {"NODE_NUMBER=2", "NODE_ORDINAL=0",
+	    "TM_START_TIMEOUT=86401", NULL};
+	char *argv[] = {"run", "--genesis-form", "legacy",
+	    "--tm-start-timeout=5", NULL};
+
+	(void)state;
+	assert_int_equal(load_env(SETTINGS_RUN, ok, NULL, NULL), 0);
+	assert_int_equal(s.genesis_form, GENESIS_CURRENT);
+	assert_int_equal(s.tm_start_timeout, 600);
+	assert_string_equal(settings_genesis_form_name(s.genesis_form),
+	    "current");
+	assert_int_equal(load_env(SETTINGS_RUN, legacy, NULL, NULL), 0);
+	assert_int_equal(s.genesis_form, GENESIS_LEGACY);
+	assert_int_equal(settings_load(&s, SETTINGS_RUN, 4, argv, ok, NULL,
+			     NULL, err, sizeof(err)),
+	    0);
+	assert_int_equal(s.genesis_form, GENESIS_LEGACY);
+	assert_int_equal(s.tm_start_timeout, 5);
+	assert_int_equal(load_env(SETTINGS_RUN, bad_form, NULL, NULL),
+	    -EINVAL);
+	assert_string_equal(err, "GENESIS_FORM=\"22.7\": must be one of "
+				 "auto, legacy, current");
+	assert_int_equal(load_env(SETTINGS_RUN, bad_t0, NULL, NULL), -EINVAL);
+	assert_string_equal(err, "TM_START_TIMEOUT=\"0\": must be an integer "
+				 "from 1 to 86400");
+	assert_int_equal(load_env(SETTINGS_RUN, bad_tbig, NULL, NULL),
+	    -EINVAL);
+}
+
+/* run (and run --check) refuses settings that cannot work together. */
+static void test_settings_together(void **state)
+{
+	static const struct {
+		const char *env[6];
+		const char *want; /* NULL: accepted */
+	} t[] = {
+	    {{"TM_PORT=8465", "PRIVACY=tessera"},
+		"ports collide: RPC_PORT and TM_PORT + 80 (Tessera's "
+		"third-party API) are both 8545 (each needs its own port)"},
+	    /* auto may start Tessera */
+	    {{"TM_PORT=8465"},
+		"ports collide: RPC_PORT and TM_PORT + 80 (Tessera's "
+		"third-party API) are both 8545 (each needs its own port)"},
+	    /* Constellation has no third-party port; none has no TM */
+	    {{"TM_PORT=8465", "PRIVACY=constellation"}, NULL},
+	    {{"TM_PORT=8545", "PRIVACY=none"}, NULL},
+	    {{"TM_PORT=8545", "PRIVACY=constellation"},
+		"ports collide: RPC_PORT and TM_PORT are both 8545 (each "
+		"needs its own port)"},
+	    {{"HTTP_PORT=30303"},
+		"ports collide: HTTP_PORT and P2P_PORT are both 30303 (each "
+		"needs its own port)"},
+	    {{"RAFT_PORT=8546"},
+		"ports collide: RAFT_PORT and WS_PORT are both 8546 (each "
+		"needs its own port)"},
+	    /* the raft port is raft's only */
+	    {{"RAFT_PORT=8546", "CONSENSUS=istanbul"}, NULL},
+	    /* geth 1.10 serves HTTP and WebSocket on one port */
+	    {{"WS_PORT=8545"}, NULL},
+	    {{"TM_PORT=65455", "PRIVACY=tessera"}, NULL},
+	    {{"TM_PORT=65456", "PRIVACY=tessera"},
+		"TM_PORT=\"65456\": Tessera's third-party API listens on "
+		"TM_PORT + 80: must be at most 65455"},
+	    {{"TM_PORT=65456"},
+		"TM_PORT=\"65456\": Tessera's third-party API listens on "
+		"TM_PORT + 80: must be at most 65455 (PRIVACY=auto may start "
+		"Tessera)"},
+	    {{"TM_PORT=65535", "PRIVACY=constellation"}, NULL},
+	    {{"NODE_IP=fd00::1", "PRIVACY=constellation"},
+		"NODE_IP=\"fd00::1\": Constellation listens on IPv4 only: use "
+		"an IPv4 address or PRIVACY=tessera"},
+	    {{"NODE_IP=fd00::1", "PRIVACY=tessera"}, NULL},
+	    {{"NODE_IP=10.0.0.1", "PRIVACY=constellation"}, NULL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *env[10] = {"NODE_NUMBER=2", "NODE_ORDINAL=0"};
+		size_t n = 2;
+		int r;
+
+		for (size_t k = 0; t[i].env[k] != NULL; k++)
+			env[n++] = t[i].env[k];
+		r = load_env(SETTINGS_RUN, env, NULL, NULL);
+		if (t[i].want == NULL) {
+			if (r != 0)
+				fail_msg("case %zu refused: %s", i, err);
+			continue;
+		}
+		assert_int_equal(r, -EINVAL);
+		assert_string_equal(err, t[i].want);
+		/* Only run checks them: identity and render need no ports. */
+		assert_int_equal(load_env(SETTINGS_IDENTITY, env, NULL, NULL),
+		    0);
+	}
+}
+
 static void test_secret_never_in_error(void **state)
 {
 	char big[400];
@@ -309,6 +517,9 @@ int main(void)
 	    cmocka_unit_test(test_flags_win),
 	    cmocka_unit_test(test_positional),
 	    cmocka_unit_test(test_bad_values),
+	    cmocka_unit_test(test_rpc_settings),
+	    cmocka_unit_test(test_genesis_form_tm_timeout),
+	    cmocka_unit_test(test_settings_together),
 	    cmocka_unit_test(test_secret_never_in_error),
 	    cmocka_unit_test(test_ordinal_rules),
 	    cmocka_unit_test(test_domain_from_fqdn),

@@ -11,11 +11,13 @@
 //
 // Usage:
 //
-//	render -chart DIR [-name REL] [-namespace NS] [-f values.yaml]... [-notes]
+//	render -chart DIR [-name REL] [-namespace NS] [-f values.yaml]... [-notes] [-upgrade]
 //
 // Prints every rendered manifest as "---\n# Source: <chart>/templates/<file>"
 // followed by the document (or, with -notes, NOTES.txt alone). A template
 // error (fail, required, a bad reference) is printed to stderr, exit 1.
+// -upgrade renders as `helm upgrade` (.Release.IsInstall false, IsUpgrade
+// true, Revision 2).
 package main
 
 import (
@@ -258,6 +260,7 @@ func run() error {
 	name := flag.String("name", "quorum", "release name")
 	namespace := flag.String("namespace", "default", "release namespace")
 	notes := flag.Bool("notes", false, "print NOTES.txt instead of the manifests")
+	upgrade := flag.Bool("upgrade", false, "render as `helm upgrade` does (.Release.IsUpgrade, revision 2)")
 	flag.Var(&values, "f", "values file (repeatable, later wins)")
 	flag.Parse()
 	if *chartDir == "" {
@@ -317,14 +320,18 @@ func run() error {
 	}
 	sort.Strings(names)
 
+	revision := 1
+	if *upgrade {
+		revision = 2
+	}
 	top := func(tname string) map[string]interface{} {
 		return map[string]interface{}{
 			"Values": vals,
 			"Chart":  chart,
 			"Release": map[string]interface{}{
 				"Name": *name, "Namespace": *namespace,
-				"Service": "Helm", "IsInstall": true,
-				"IsUpgrade": false, "Revision": 1,
+				"Service": "Helm", "IsInstall": !*upgrade,
+				"IsUpgrade": *upgrade, "Revision": revision,
 			},
 			"Capabilities": map[string]interface{}{
 				"KubeVersion": map[string]interface{}{

@@ -87,4 +87,21 @@ crash-looping pod.
 {{- if lt (int .Values.terminationGraceExtra) 5 }}
 {{- fail "terminationGraceExtra must be at least 5 seconds" }}
 {{- end }}
+{{- if not (has .Values.validators (list "all" "initial")) }}
+{{- fail (printf "validators must be all or initial, not %q" .Values.validators) }}
+{{- end }}
+{{- $ra := .Values.replaceAfter }}
+{{- if or (not (regexMatch "^[0-9]+$" (toString $ra))) (gt (int64 $ra) 604800) }}
+{{- fail (printf "replaceAfter must be 0 to 604800 seconds, not %v" $ra) }}
+{{- end }}
+{{- with .Values.persistence.retentionPolicy }}
+{{- range $k, $v := . }}
+{{- if not (has $k (list "whenDeleted" "whenScaled")) }}
+{{- fail (printf "persistence.retentionPolicy: unknown key %q (whenDeleted, whenScaled)" $k) }}
+{{- end }}
+{{- if not (has $v (list "Retain" "Delete")) }}
+{{- fail (printf "persistence.retentionPolicy.%s must be Retain or Delete, not %q" $k $v) }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
