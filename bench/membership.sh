@@ -37,8 +37,9 @@
 # reaches every node (e.g. "--vmodule p2p=5" to see geth's dials). KEEP=1
 # keeps the state dir, and a joiner that is no voter after LIMIT gets
 # SIGQUIT first (Go writes every goroutine's stack into its log).
-# Experiments, not what the daemon does: EMPTY_STATIC=1 starts the
-# joiner's geth with an empty static-nodes.json; REDIAL=1 has the poller
+# Experiments: EMPTY_STATIC=1 starts the joiner's geth with an empty
+# static-nodes.json (what the daemon itself does now: a no-op since);
+# REDIAL=1 has the poller
 # drop and re-add each member as the joiner's peer (admin_removePeer,
 # admin_addPeer) once its raft snapshot is applied. Namespaces qpm-<i> on
 # br-qpm in 10.220.0.0/16 (QP_NS, QP_BR, QP_NET pick others), all removed
@@ -93,7 +94,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# EMPTY_STATIC=1 (an experiment, not what the daemon does): a wrapper
+# EMPTY_STATIC=1 (an experiment; the daemon now does it itself): a wrapper
 # empties the joiner's static-nodes.json before its geth starts with
 # --raftjoinexisting, so that geth dials nobody before the raft snapshot
 # tells it its peers (see bench/README.md, Membership).
@@ -322,7 +323,7 @@ def watch(out, t0file, limit, poll_ms, node_id, jipc, jlog, record, mem):
         for k in ("a", "b", "in_cluster", "c"):
             f.write("%s %s\n" % (k, "-" if k not in got else "%.2f" % rel(got[k])))
         steps = []
-        for w, name, pat in STEPS:
+        for name in dict.fromkeys(n for _, n, _ in STEPS):
             if name in seen:
                 ts = seen[name]
                 steps.append((rel(min(ts)), rel(max(ts)), len(ts), name))

@@ -13,6 +13,7 @@
 #include "peerd/strbuf.h"
 
 #define FAST_MS 50
+#define ROLE_EVERY 5 /* raft_role/raft_cluster on a follower: rounds */
 #define INTERVAL_DEFAULT 2000
 #define INTERVAL_MIN 100
 #define INTERVAL_MAX 5000
@@ -52,6 +53,7 @@ struct gethwatch {
 	void *arg;
 	struct gethwatch_state st;
 	bool started, fast, in_round, again, freeing;
+	unsigned rounds; /* raft: rounds since the start */
 	long timer;
 	/* The round in flight. */
 	struct slot slots[Q_N];
@@ -230,11 +232,16 @@ static void end_round(struct gethwatch *w)
 			cur->peers = w->peers;
 		if (w->err[Q_SYNC] == 0)
 			cur->syncing = w->syncing;
+		/* Not asked this round (see start_round): as they were. */
+		if (w->raft && w->err[Q_ROLE] == -ENODATA)
+			;
+		else {
 		cur->raft_valid = w->raft && w->err[Q_ROLE] == 0 &&
 				  w->err[Q_CLUSTER] == 0;
 		cur->raft_id = cur->leader_id = cur->raft_members = 0;
 		cur->role[0] = '\0';
-		if (cur->raft_valid) {
+		}
+		if (cur->raft_valid && w->err[Q_ROLE] != -ENODATA) {
 			memcpy(cur->role, w->role, sizeof(cur->role));
 			cur->raft_members = (unsigned)w->nmembers;
 			cur->raft_id = raft_id_of(w, w->node_id);
@@ -333,11 +340,27 @@ static void start_round(void *arg)
 	qs[n++] = Q_BLOCK;
 	qs[n++] = Q_PEERS;
 	qs[n++] = Q_SYNC;
-	if (w->raft) {
-		qs[n++] = Q_ROLE;
+	if (w->raft && !w->fast) {
+		/*
+		 * raft_role and raft_cluster take a read lock twice on a node
+		 * that is not the leader (Quorum 2.7.0 raft/handler.go:191 and
+		 * :658, NodeInfo -> isVerifierNode), which deadlocks geth if
+		 * its raft loop asks for the write lock in between: seen on
+		 * joiners applying their first snapshot. They are asked of
+		 * the leader every round (one lock: the minter path), of the
+		 * others every ROLE_EVERY rounds, never while geth starts;
+		 * raft_leader (one lock) every round.
+		 */
+		bool leader = w->leader[0] != '\0' &&
+		    strcmp(w->leader, w->node_id) == 0;
+
 		qs[n++] = Q_LEADER;
-		qs[n++] = Q_CLUSTER;
-	} else {
+		if (leader || w->rounds % ROLE_EVERY == 0) {
+			qs[n++] = Q_ROLE;
+			qs[n++] = Q_CLUSTER;
+		}
+		w->rounds++;
+	} else if (!w->raft) {
 		qs[n++] = Q_VALS;
 		if (w->address[0] == '\0')
 			qs[n++] = Q_ADDR;

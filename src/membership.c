@@ -82,19 +82,9 @@ static bool active(const struct membership_view *v,
 	return c->active || (me != NULL && strcmp(me->node_id, c->node_id) == 0);
 }
 
-bool membership_raft_coordinator(const struct membership_view *v)
+bool membership_raft_coordinates(const char *role)
 {
-	const struct netrecord *r = v->rec;
-
-	for (size_t i = 0; i < r->count; i++) {
-		const struct netrecord_member *m = &r->members[i];
-		const struct gethrpc_raft_member *c = by_node_id(v, m->node_id);
-
-		if (c != NULL && !is_learner(c) && c->role[0] != '\0' &&
-		    active(v, c))
-			return m->ordinal == v->self;
-	}
-	return false;
+	return role != NULL && strcmp(role, "minter") == 0;
 }
 
 void membership_raft_next(const struct membership_view *v,

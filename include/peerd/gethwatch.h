@@ -12,7 +12,10 @@
 /*
  * Watches this node's geth over its IPC socket (gethrpc). Each round asks,
  * all at once on the one connection: eth_blockNumber, net_peerCount,
- * eth_syncing, and for raft raft_role, raft_leader, raft_cluster; for
+ * eth_syncing, and for raft raft_leader, plus raft_role and raft_cluster
+ * (every round on the leader, every 5th on the others, never in the rounds
+ * before geth first answers: on a node that is not the leader they take a
+ * read lock twice in Quorum 2.7.0 and can deadlock geth); for
  * istanbul/qbft istanbul_getValidators(["latest"]) (and
  * istanbul_nodeAddress until this node's address is known). Rounds run
  * every 50 ms after gethwatch_start or gethwatch_check_now until geth

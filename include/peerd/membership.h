@@ -51,12 +51,14 @@ struct membership_step {
 };
 
 /*
- * Whether this node's daemon coordinates: the lowest-ordinal member that
- * is an active voter in raft_cluster (every member sees the same cluster,
- * so one coordinator; the leader itself may be one that goes). Changes are
- * forwarded to the leader by geth; none is made while there is no leader.
+ * Whether this node's daemon coordinates: its geth is the raft leader
+ * (raft_role "minter"). Only the leader's geth is asked raft_cluster every
+ * second: on the others the call can deadlock geth (gethwatch.c). So the
+ * members that go must be stopped first (Kubernetes deletes them first,
+ * `local-cluster.sh scale` stops them first): a leader that goes keeps
+ * its role while it runs.
  */
-bool membership_raft_coordinator(const struct membership_view *v);
+bool membership_raft_coordinates(const char *role);
 
 /*
  * The next raft change: a joiner to add (lowest ordinal first), then a

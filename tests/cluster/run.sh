@@ -645,7 +645,9 @@ case_record() {
 	for ((i = 0; i < n; i++)); do lstart "$i" "$n"; done
 	converge "$n" 120
 	[ -f "$(qp_dir 0)/network.json" ] || die "no network.json on quorum-0"
-	[ "$(status_field 0 network.state)" = member ] ||
+	# member: once geth lists it in raft (asked a round after it answers)
+	qp_wait 20 sh -c "curl -s --max-time 2 http://$(qp_ip 0)/status |
+		grep -q '\"state\":\"member\"'" ||
 		die "quorum-0 network.state: $(status_field 0 network.state)"
 	for ((i = 0; i < n; i++)); do stop "$i"; done
 	note "formed, then every node stopped"
@@ -835,7 +837,8 @@ case_join() {
 		grep -q '"ordinal":3' "$(qp_dir "$i")/network.json" ||
 			die "quorum-$i's record lacks the joiner"
 	done
-	[ "$(status_field 3 network.state)" = member ] ||
+	qp_wait 20 sh -c "curl -s --max-time 2 http://$(qp_ip 3)/status |
+		grep -q '\"state\":\"member\"'" ||
 		die "the joiner's network.state: $(status_field 3 network.state)"
 	cmp -s "$(qp_dir 0)/genesis.json" "$(qp_dir 3)/genesis.json" ||
 		die "the joiner's genesis is not the network's"

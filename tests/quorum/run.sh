@@ -344,7 +344,7 @@ case_ibft_join() {
 # time with NODE_NUMBER=4: the leader's daemon removes quorum-4 (a live
 # majority stays); the network of 4 runs the flow.
 case_shrink() {
-	local i ids pid
+	local i ids pid kept
 	form 5 raft
 	pid=$(qp_pid 4) || die "quorum-4 is not running"
 	for i in 0 1 2 3; do
@@ -352,6 +352,16 @@ case_shrink() {
 		start "$i" 4 CONSENSUS=raft
 		up "$i" 4
 	done
+	# The leader's daemon removes the members that go; a leader that goes
+	# keeps its role while it runs, so, as Kubernetes deletes the pods
+	# that go first, quorum-4 is stopped if it leads; else it is kept
+	# running, to see its daemon stop its geth once removed.
+	kept=1
+	if [ "$(rpcr 4 raft_role)" = minter ]; then
+		stop 4
+		kept=0
+		note "quorum-4 leads: stopped first"
+	fi
 	for i in 0 1 2 3; do
 		qp_wait 120 raft_formed "$i" 4 ||
 			die "quorum-$i: not a raft network of 4 ($(rpc "$i" raft_cluster | jq_ raft-ids | tr '\n' ' '))"
@@ -361,20 +371,23 @@ case_shrink() {
 	qp_wait 20 sh -c "! grep -q '\"ordinal\":4' '$(qp_dir 0)/network.json'" ||
 		die "quorum-4 is still in quorum-0's record"
 	note "quorum-4 removed: raft IDs $ids"
-	# quorum-4 was left running (as a node deleted late would be): its
-	# daemon sees it is out of the cluster, stops geth and exits 0, and
-	# a restart of it serves "removed" without starting geth.
-	qp_wait 60 sh -c "! kill -0 $pid 2>/dev/null" ||
-		die "quorum-4's daemon still runs after its removal"
-	grep -q 'removed from the raft cluster: stopping geth' "$(qp_log 4)" ||
-		die "quorum-4's daemon did not say it was removed"
-	start 4 5 CONSENSUS=raft
-	qp_wait 30 sh -c "curl -s --max-time 2 http://$(qp_ip 4)/status |
-		grep -q '\"state\":\"removed\"'" ||
-		die "restarted quorum-4 does not say removed: $(qp_status_line 4)"
-	geth_pid 4 >/dev/null && die "removed quorum-4 started geth again"
-	[ "$(qp_code 4 /readyz)" = 503 ] || die "removed quorum-4 is ready"
-	note "quorum-4's daemon stopped its geth; restarted, it stays out"
+	if [ "$kept" = 1 ]; then
+		# quorum-4 was left running: its daemon sees it is out of
+		# the cluster, stops geth and exits 0, and a restart of it
+		# serves "removed" without starting geth.
+		qp_wait 60 sh -c "! kill -0 $pid 2>/dev/null" ||
+			die "quorum-4's daemon still runs after its removal"
+		grep -q 'removed from the raft cluster: stopping geth' \
+			"$(qp_log 4)" ||
+			die "quorum-4's daemon did not say it was removed"
+		start 4 5 CONSENSUS=raft
+		qp_wait 30 sh -c "curl -s --max-time 2 http://$(qp_ip 4)/status |
+			grep -q '\"state\":\"removed\"'" ||
+			die "restarted quorum-4 does not say removed: $(qp_status_line 4)"
+		geth_pid 4 >/dev/null && die "removed quorum-4 started geth again"
+		[ "$(qp_code 4 /readyz)" = 503 ] || die "removed quorum-4 is ready"
+		note "quorum-4's daemon stopped its geth; restarted, it stays out"
+	fi
 	flow shrink 0 1 2 3
 }
 
@@ -500,14 +513,14 @@ case_init_killed() {
 	for i in 1 2; do up "$i" "$n"; done
 	start 0 "$n" CONSENSUS=raft
 	up 0 "$n"
-	[ -e "$(qp_dir 0)/geth-init.done" ] ||
-		die "quorum-0's restart did not complete geth init"
 	for ((i = 0; i < n; i++)); do
 		qp_wait 120 raft_formed "$i" "$n" ||
 			die "quorum-$i's geth is not in a raft network of $n (peers: $(peercount "$i"))"
 	done
-	note "restarted quorum-0 ran geth init and joined the raft network of $n"
+	note "restarted quorum-0 joined the raft network of $n"
 	flow init_killed 0 1 2
+	grep -q 'geth init done' "$(qp_log 0)" ||
+		die "quorum-0's restart did not run geth init"
 }
 
 # A formed node restarts while another member is down: it must not wait

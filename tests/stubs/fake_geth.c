@@ -1044,7 +1044,9 @@ static int nodes_file(const char *path, const char *self_id,
 	}
 	cJSON_Delete(a);
 	free(txt);
-	if (found == 0)
+	/* With --raftjoinexisting geth takes its raft ID from the flag and
+	 * needs no entry of its own (static-nodes.json may even be empty). */
+	if (found == 0 && !has("raftjoinexisting"))
 		fake_die(&F, 1, "failed to find local enode ID (%.16s...) "
 		    "amongst peer IDs in %s", self_id, path);
 	return found;
@@ -1303,6 +1305,16 @@ static void raft_set_self(void)
 {
 	struct member *m = member_by_id(node.self_id);
 
+	if (m == NULL && node.self_raft_id > 0) {
+		/* A joiner started with no static nodes: it knows itself (a
+		 * learner: its own view never makes it the minter). */
+		struct enode e = {.port = 0};
+
+		snprintf(e.id, sizeof(e.id), "%s", node.self_id);
+		snprintf(e.host, sizeof(e.host), "127.0.0.1");
+		add_member(&e, node.self_raft_id, true);
+		return;
+	}
 	if (m != NULL && node.self_raft_id > 0)
 		m->id = node.self_raft_id;
 	if (node.self_raft_id > node.max_raft_id)
@@ -1459,6 +1471,12 @@ static void cmd_run(void)
 		snprintf(path, sizeof(path), "%s/geth/static-nodes.json", dd);
 	raft_id = nodes_file(path, self_id, &self, true);
 	load_members(path);
+	if (raft_id == 0) { /* --raftjoinexisting, no own entry */
+		self.port = (unsigned)get_uint("port", 30303);
+		self.raftport = (unsigned)get_uint("raftport", 50400);
+	}
+	if (has("raftjoinexisting"))
+		raft_id = (int)get_uint("raftjoinexisting", 0);
 	if (self.port != get_uint("port", 30303))
 		fake_die(&F, 1, "own enode in %s has port %u, --port is %lu",
 		    path, self.port, get_uint("port", 30303));

@@ -91,33 +91,15 @@ static void setup(struct netrecord *r, size_t n)
 	r->count = n;
 }
 
-/* The lowest-ordinal active voter coordinates; none without a leader. */
+/* The raft leader's daemon coordinates. */
 static void test_coordinator(void **state)
 {
-	struct netrecord r;
-	struct membership_view v = {0};
-
 	(void)state;
-	setup(&r, 3);
-	v.rec = &r;
-	v.cluster = cl;
-	v.ncluster = 3;
-	v.self = 0;
-	assert_true(membership_raft_coordinator(&v));
-	v.self = 1;
-	cl[0].active = true; /* seen from 1, 0's stream is up */
-	assert_false(membership_raft_coordinator(&v));
-	/* 0 is down (seen from 1): 1 coordinates */
-	cl[0].active = false;
-	assert_true(membership_raft_coordinator(&v));
-	/* a learner never coordinates: 1 a learner, 2 does */
-	strcpy(cl[1].role, "learner");
-	v.self = 2;
-	assert_true(membership_raft_coordinator(&v));
-	/* no leader elected: roles are "", nobody coordinates */
-	for (int i = 0; i < 3; i++)
-		cl[i].role[0] = '\0';
-	assert_false(membership_raft_coordinator(&v));
+	assert_true(membership_raft_coordinates("minter"));
+	assert_false(membership_raft_coordinates("verifier"));
+	assert_false(membership_raft_coordinates("learner"));
+	assert_false(membership_raft_coordinates(""));
+	assert_false(membership_raft_coordinates(NULL));
 }
 
 static void test_raft_next(void **state)
