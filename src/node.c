@@ -356,6 +356,13 @@ static void on_add_peer(void *arg, int err, const struct gethrpc_reply *rep)
 	free(enode);
 }
 
+static void rpc_ignored(void *arg, int err, const struct gethrpc_reply *rep)
+{
+	(void)arg;
+	(void)err;
+	(void)rep;
+}
+
 /* Hands a member's (new) enode to the running geth. */
 static void add_peer(struct node *n, unsigned ordinal, const char *enode)
 {
@@ -996,6 +1003,45 @@ static int start_from_record(struct node *n, char *err, size_t errlen)
 	return 0;
 }
 
+/* The "ip" of a member's recorded document ("" if none). */
+static void doc_ip(const struct netrecord_member *m, char *out, size_t len)
+{
+	const char *p = m->doc != NULL ? strstr(m->doc, "\"ip\":\"") : NULL;
+	size_t k = 0;
+
+	out[0] = '\0';
+	if (p == NULL)
+		return;
+	for (p += 6; *p != '\0' && *p != '"' && k + 1 < len; p++)
+		out[k++] = *p;
+	out[k] = '\0';
+}
+
+/*
+ * Tells geth a member's new address (ADDRESS_MODE=dns, istanbul/qbft):
+ * admin_removePeer of its ID (geth 1.10+ ignores an addPeer for an ID it
+ * already has), then admin_addPeer at the IP its name resolves to now.
+ */
+static void redial(struct node *n, const struct peerdoc *doc)
+{
+	char url[400], params[420];
+	bool v6 = strchr(doc->ip, ':') != NULL;
+
+	if (n->watch == NULL || !gethwatch_state(n->watch)->up)
+		return;
+	snprintf(url, sizeof(url), "enode://%s@%s%s%s:%u?discport=0",
+	    doc->node_id, v6 ? "[" : "", doc->ip, v6 ? "]" : "",
+	    (unsigned)doc->p2p_port);
+	snprintf(params, sizeof(params), "[\"%s\"]", url);
+	if (gethrpc_call(gethwatch_rpc(n->watch), "admin_removePeer", params,
+	    0, rpc_ignored, NULL) < 0)
+		return;
+	n->members_moved++;
+	log_event(LOG_INFO, "member at a new address (dns): redialling",
+	    "peer", doc->name, "ip", doc->ip, NULL);
+	add_peer(n, doc->ordinal, url);
+}
+
 /*
  * A member's document while running from the record: a new address is
  * written to the node lists (geth re-reads permissioned-nodes.json at every
@@ -1004,13 +1050,16 @@ static int start_from_record(struct node *n, char *err, size_t errlen)
 static void member_seen(struct node *n, const struct peerdoc *doc)
 {
 	char line[PEERDOC_MAX], enode[400], old[400] = "", err[512] = "";
+	char old_ip[46] = "";
 	const struct netrecord_member *m = netrecord_find(&n->rec,
 	    doc->ordinal);
 	size_t len;
 	int r;
 
-	if (m != NULL)
+	if (m != NULL) {
 		memcpy(old, m->enode, sizeof(old));
+		doc_ip(m, old_ip, sizeof(old_ip));
+	}
 	r = doc_line(doc, line, sizeof(line), &len);
 	if (r == 0)
 		r = render_enode(n->s, doc, enode, sizeof(enode));
@@ -1047,8 +1096,19 @@ static void member_seen(struct node *n, const struct peerdoc *doc)
 		log_error("%s", err);
 		return;
 	}
-	if (strcmp(old, enode) == 0)
-		return; /* its document is kept now (a rebuilt record) */
+	if (strcmp(old, enode) == 0) {
+		/*
+		 * ADDRESS_MODE=dns keeps the enode (a host name) but a
+		 * member's new address; istanbul/qbft's geth resolved the name
+		 * once, at its start: it is told the address (raft resolves
+		 * its members' names itself, --raftdnsenable).
+		 */
+		if (n->s->address_mode == ADDRESS_DNS &&
+		    n->s->consensus != CONSENSUS_RAFT && old_ip[0] != '\0' &&
+		    strcmp(old_ip, doc->ip) != 0)
+			redial(n, doc);
+		return; /* else its document is kept now (a rebuilt record) */
+	}
 	n->members_moved++;
 	log_event(LOG_INFO, "member at a new address", "peer", doc->name,
 	    "enode", enode, NULL);

@@ -26,7 +26,7 @@ QP_STATE=$base
 . "$root/scripts/lib/netns.sh"
 
 all_cases=(n5 n64 late restart hostile secret relay dns dnsmode setup launch
-	record moved legacy frozen nofork nofork_relay join join2 init_killed)
+	record moved movedns legacy frozen nofork nofork_relay join join2 init_killed)
 
 # --- binaries ---------------------------------------------------------------
 if [ -z "${PEERD:-}" ]; then
@@ -697,6 +697,35 @@ case_moved() {
 	done
 	same_files "$n"
 	note "quorum-1 moved $old -> $new: lists, records, admin_addPeer"
+}
+
+# ADDRESS_MODE=dns with istanbul: a member restarted at a new address keeps
+# its enode (a host name), but the others' geth resolved that name once, at
+# its start: their daemons drop it and dial it again at the new address.
+case_movedns() {
+	local n=3 i new=$QP_NET.9.9
+	standins
+	net "$n"
+	for ((i = 0; i < n; i++)); do
+		lstart "$i" "$n" CONSENSUS=istanbul ADDRESS_MODE=dns
+	done
+	converge "$n" 120
+	stop 1
+	ip -n "$(qp_ns 1)" addr add "$new/16" dev eth0 ||
+		die "cannot add $new to quorum-1"
+	lstart 1 "$n" CONSENSUS=istanbul ADDRESS_MODE=dns NODE_IP="$new"
+	qp_wait 30 ready 1 || die "quorum-1 restarted at $new is not ready"
+	for i in 0 2; do
+		qp_wait 20 grep -q "^GETH removePeer enode://.*@$new:" \
+			"$QP_STATE/logs/fake-$i.log" ||
+			die "quorum-$i's geth was not told to drop quorum-1"
+		qp_wait 20 grep -q "^GETH addPeer enode://.*@$new:" \
+			"$QP_STATE/logs/fake-$i.log" ||
+			die "quorum-$i's geth got no admin_addPeer for $new"
+		grep -q "@quorum-1:" "$(qp_dir "$i")/dd/static-nodes.json" ||
+			die "quorum-$i's static-nodes.json lost the host name"
+	done
+	note "quorum-1 at $new: its peers' geth redialled it there"
 }
 
 # A data dir made before records existed (chain data, no network.json) is

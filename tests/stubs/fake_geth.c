@@ -120,6 +120,7 @@
  * FAKE_GETH_IPC=0: no socket at all (a geth that never answers).
  */
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -937,6 +938,16 @@ struct enode {
 	bool has_raftport;
 };
 
+static bool name_resolves(const char *host)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+	bool ok = getaddrinfo(host, NULL, &hints, &res) == 0;
+
+	if (res != NULL)
+		freeaddrinfo(res);
+	return ok;
+}
+
 static bool parse_enode_host(const char *u, struct enode *e, char *why,
     size_t wl, bool any_host)
 {
@@ -972,10 +983,14 @@ static bool parse_enode_host(const char *u, struct enode *e, char *why,
 		return snprintf(why, wl, "invalid port"), false;
 	if (e->host[0] == '\0')
 		return snprintf(why, wl, "empty hostname"), false;
-	/* Hosts: IP literals; names only with --raftdnsenable. */
+	/*
+	 * Hosts: IP literals; names with --raftdnsenable (raft keeps them),
+	 * and without raft names that resolve (geth 1.9 ParseV4 looks a name
+	 * up once, when it parses the URL: p2p/enode/urlv4.go).
+	 */
 	if (inet_pton(AF_INET, e->host, &a4) != 1 &&
 	    inet_pton(AF_INET6, e->host, &a6) != 1 && !has("raftdnsenable") &&
-	    !any_host)
+	    !any_host && (has("raft") || !name_resolves(e->host)))
 		return snprintf(why, wl, "invalid IP address %.64s (hostnames "
 					 "need --raftdnsenable)",
 			   e->host),
