@@ -1205,6 +1205,11 @@ static void on_join_genesis(void *arg, int err, const struct httpc_result *res)
 	}
 	free(n->genesis);
 	n->genesis = dup_bytes(res->body, res->len);
+	/* The network's genesis decides its form (the IBFT block period
+	 * flag follows it), not what this node's image would have made. */
+	r = render_genesis_form_of(res->body, res->len);
+	if (r >= 0)
+		n->s->genesis_form = (enum genesis_form)r;
 	n->s->privacy = resolve_privacy(n->s);
 	if (write_lists(n, e, sizeof(e)) < 0 || record_write(n, e,
 	    sizeof(e)) < 0) {
