@@ -9,6 +9,7 @@
 
 #include "peerd/discovery.h"
 #include "peerd/curlloop.h"
+#include "peerd/httpc.h"
 #include "peerd/encoding.h"
 #include "peerd/strbuf.h"
 
@@ -213,23 +214,10 @@ static size_t d_write_cb(char *ptr, size_t size, size_t nmemb, void *userp)
  */
 static size_t d_header_cb(char *buf, size_t size, size_t nitems, void *userp)
 {
-	static const char name[] = "x-peerd-network:";
 	struct dpeer *p = userp;
-	size_t n = size * nitems, i = sizeof(name) - 1, e;
 
-	if (n <= i || strncasecmp(buf, name, i) != 0)
-		return n;
-	while (i < n && (buf[i] == ' ' || buf[i] == '\t'))
-		i++;
-	e = i;
-	while (e < n && buf[e] != '\r' && buf[e] != '\n')
-		e++;
-	if (e - i == 66 && buf[i] == '0' && buf[i + 1] == 'x' &&
-	    encoding_is_lowerhex(buf + i + 2, 64)) {
-		memcpy(p->network, buf + i, 66);
-		p->network[66] = '\0';
-	}
-	return n;
+	(void)httpc_network_header(buf, size * nitems, p->network);
+	return size * nitems;
 }
 
 /*

@@ -50,25 +50,32 @@ static size_t h_write_cb(char *ptr, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
-static size_t h_header_cb(char *buf, size_t size, size_t nitems, void *userp)
+bool httpc_network_header(const char *buf, size_t n, char out[static 67])
 {
 	static const char name[] = "x-peerd-network:";
-	struct hreq *q = userp;
-	size_t n = size * nitems, i = sizeof(name) - 1, e;
+	size_t i = sizeof(name) - 1, e;
 
 	if (n <= i || strncasecmp(buf, name, i) != 0)
-		return n;
+		return false;
 	while (i < n && (buf[i] == ' ' || buf[i] == '\t'))
 		i++;
 	e = i;
 	while (e < n && buf[e] != '\r' && buf[e] != '\n')
 		e++;
-	if (e - i == 66 && buf[i] == '0' && buf[i + 1] == 'x' &&
-	    encoding_is_lowerhex(buf + i + 2, 64)) {
-		memcpy(q->network, buf + i, 66);
-		q->network[66] = '\0';
-	}
-	return n;
+	if (e - i != 66 || buf[i] != '0' || buf[i + 1] != 'x' ||
+	    !encoding_is_lowerhex(buf + i + 2, 64))
+		return false;
+	memcpy(out, buf + i, 66);
+	out[66] = '\0';
+	return true;
+}
+
+static size_t h_header_cb(char *buf, size_t size, size_t nitems, void *userp)
+{
+	struct hreq *q = userp;
+
+	(void)httpc_network_header(buf, size * nitems, q->network);
+	return size * nitems;
 }
 
 static void h_req_free(struct hreq *q)

@@ -1,6 +1,7 @@
 #ifndef PEERD_HTTPC_H
 #define PEERD_HTTPC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "peerd/evloop.h"
@@ -41,6 +42,13 @@ void httpc_free(struct httpc *h);
 int httpc_get(struct httpc *h, const char *url, const char *const *headers,
     size_t max, unsigned timeout_ms, httpc_cb *cb, void *arg)
     __attribute__((warn_unused_result));
+/*
+ * One header line (as libcurl hands it, CRLF included): if it is
+ * "X-Peerd-Network: 0x<64 lowercase hex>" (a formed network's genesis,
+ * named by the peer: a claim), copies the value to out. Pure.
+ */
+bool httpc_network_header(const char *buf, size_t n, char out[static 67]);
+
 /* Requests in flight. */
 unsigned httpc_pending(const struct httpc *h);
 

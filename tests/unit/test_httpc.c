@@ -165,9 +165,32 @@ static void test_errors(void **state)
 	evloop_free(l);
 }
 
+/* The header parser alone: only a well-formed genesis hash is taken. */
+static void test_network_header(void **state)
+{
+	char out[67] = "", line[128];
+
+	(void)state;
+	snprintf(line, sizeof(line), "x-peerd-NETWORK:   %s\r\n", NET);
+	assert_true(httpc_network_header(line, strlen(line), out));
+	assert_string_equal(out, NET);
+	out[0] = '\0';
+	snprintf(line, sizeof(line), "X-Peerd-Network: %.65s\r\n", NET);
+	assert_false(httpc_network_header(line, strlen(line), out));
+	snprintf(line, sizeof(line), "X-Peerd-Network: 0X%s\r\n", NET + 2);
+	assert_false(httpc_network_header(line, strlen(line), out));
+	snprintf(line, sizeof(line), "X-Peerd-Network: %s1\r\n", NET);
+	assert_false(httpc_network_header(line, strlen(line), out));
+	snprintf(line, sizeof(line), "X-Peerd-Doc: %s\r\n", NET);
+	assert_false(httpc_network_header(line, strlen(line), out));
+	assert_false(httpc_network_header("X-Peerd-Network:", 16, out));
+	assert_string_equal(out, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_network_header),
 	    cmocka_unit_test(test_get),
 	    cmocka_unit_test(test_errors),
 	};
