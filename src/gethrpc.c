@@ -747,6 +747,75 @@ int gethrpc_addresses(const char *json, size_t len,
 	return 0;
 }
 
+/* One admin_peers entry: the node ID in its "enode" (enode://<id>@...). */
+static int peer_entry(const char *json, size_t len, size_t idx,
+    char id[static GETHRPC_NODE_ID_LEN + 1], char *err, size_t errlen)
+{
+	struct jit it;
+	const char *k, *v, *raw;
+	size_t kl, vl, rl;
+	char name[24];
+	bool seen = false;
+	int r;
+
+	if (it_open(&it, json, len, '{') < 0)
+		FAIL("admin_peers[%zu]: not an object", idx);
+	while ((r = it_next(&it, &k, &kl, &v, &vl)) == 1) {
+		key_name(k, kl, name);
+		if (strcmp(name, "enode") != 0)
+			continue;
+		if (value_plain(v, vl, &raw, &rl) < 0 || rl < 8 +
+		    GETHRPC_NODE_ID_LEN + 1 || memcmp(raw, "enode://", 8) != 0 ||
+		    raw[8 + GETHRPC_NODE_ID_LEN] != '@')
+			FAIL("admin_peers[%zu].enode: not enode://<128 hex>@",
+			    idx);
+		for (size_t i = 0; i < GETHRPC_NODE_ID_LEN; i++) {
+			int h = hexval(raw[8 + i]);
+
+			if (h < 0)
+				FAIL("admin_peers[%zu].enode: not enode://"
+				    "<128 hex>@", idx);
+			id[i] = "0123456789abcdef"[h];
+		}
+		id[GETHRPC_NODE_ID_LEN] = '\0';
+		seen = true;
+	}
+	if (r < 0)
+		FAIL("admin_peers[%zu]: malformed object", idx);
+	if (!seen)
+		FAIL("admin_peers[%zu]: no enode", idx);
+	return 0;
+}
+
+int gethrpc_peer_ids(const char *json, size_t len,
+    char (*out)[GETHRPC_NODE_ID_LEN + 1], size_t max, size_t *n, char *err,
+    size_t errlen)
+{
+	struct jit it;
+	const char *v;
+	size_t vl;
+	int r;
+
+	*n = 0;
+	if (it_open(&it, json, len, '[') < 0)
+		FAIL("admin_peers: not an array");
+	while ((r = it_next(&it, NULL, NULL, &v, &vl)) == 1) {
+		if (*n == max) {
+			if (err != NULL && errlen > 0)
+				snprintf(err, errlen, "admin_peers: more than "
+				    "%zu", max);
+			return -E2BIG;
+		}
+		r = peer_entry(v, vl, *n, out[*n], err, errlen);
+		if (r < 0)
+			return r;
+		(*n)++;
+	}
+	if (r < 0)
+		FAIL("admin_peers: malformed array");
+	return 0;
+}
+
 static bool host_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

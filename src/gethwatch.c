@@ -13,7 +13,7 @@
 #include "peerd/strbuf.h"
 
 #define FAST_MS 50
-#define ROLE_EVERY 5 /* raft_role/raft_cluster on a follower: rounds */
+#define ROLE_EVERY_MS 10000 /* raft_role/raft_cluster on a follower */
 #define INTERVAL_DEFAULT 2000
 #define INTERVAL_MIN 100
 #define INTERVAL_MAX 5000
@@ -53,7 +53,7 @@ struct gethwatch {
 	void *arg;
 	struct gethwatch_state st;
 	bool started, fast, in_round, again, freeing;
-	unsigned rounds; /* raft: rounds since the start */
+	uint64_t role_ms; /* raft: raft_role last asked of a follower */
 	long timer;
 	/* The round in flight. */
 	struct slot slots[Q_N];
@@ -348,18 +348,21 @@ static void start_round(void *arg)
 		 * its raft loop asks for the write lock in between: seen on
 		 * joiners applying their first snapshot. They are asked of
 		 * the leader every round (one lock: the minter path), of the
-		 * others every ROLE_EVERY rounds, never while geth starts;
-		 * raft_leader (one lock) every round.
+		 * others every ROLE_EVERY_MS whatever the interval, never
+		 * while geth starts; raft_leader (one lock) every round.
 		 */
 		bool leader = w->leader[0] != '\0' &&
 		    strcmp(w->leader, w->node_id) == 0;
+		uint64_t now = evloop_now();
 
 		qs[n++] = Q_LEADER;
-		if (leader || w->rounds % ROLE_EVERY == 0) {
+		if (leader || w->role_ms == 0 ||
+		    now - w->role_ms >= ROLE_EVERY_MS) {
 			qs[n++] = Q_ROLE;
 			qs[n++] = Q_CLUSTER;
+			if (!leader)
+				w->role_ms = now;
 		}
-		w->rounds++;
 	} else if (!w->raft) {
 		qs[n++] = Q_VALS;
 		if (w->address[0] == '\0')
@@ -403,6 +406,17 @@ void gethwatch_check_now(struct gethwatch *w)
 		w->again = true;
 	else
 		schedule(w, 0);
+}
+
+void gethwatch_set_interval(struct gethwatch *w, unsigned interval_ms)
+{
+	if (interval_ms == 0)
+		interval_ms = INTERVAL_DEFAULT;
+	if (interval_ms < INTERVAL_MIN)
+		interval_ms = INTERVAL_MIN;
+	if (interval_ms > INTERVAL_MAX)
+		interval_ms = INTERVAL_MAX;
+	w->interval_ms = interval_ms;
 }
 
 const struct gethwatch_state *gethwatch_state(const struct gethwatch *w)

@@ -155,3 +155,71 @@ void membership_raft_next(const struct membership_view *v,
 		}
 	}
 }
+
+static bool online(const struct membership_bft_view *v, unsigned ordinal)
+{
+	return ordinal == v->self || (v->online != NULL &&
+	    ordinal < NETRECORD_MEMBERS_MAX && v->online[ordinal]);
+}
+
+static bool bft_goes(const struct membership_bft_view *v, unsigned ordinal)
+{
+	return v->goes != NULL && ordinal < NETRECORD_MEMBERS_MAX &&
+	    v->goes[ordinal] && ordinal != v->self;
+}
+
+void membership_bft_next(const struct membership_bft_view *v,
+    struct membership_step *out)
+{
+	const struct netrecord *r = v->rec;
+	unsigned up = 0;
+
+	memset(out, 0, sizeof(*out));
+	/* 1. Members that go and do not validate: out of the record. */
+	for (size_t i = 0; i < r->count; i++) {
+		const struct netrecord_member *m = &r->members[i];
+
+		if (bft_goes(v, m->ordinal) && !m->validator) {
+			out->action = MEMBERSHIP_DROP;
+			out->ordinal = m->ordinal;
+			return;
+		}
+	}
+	if (!v->self_validates)
+		return;
+	/* 2. Validators that go, voted out while enough stay online. */
+	for (size_t i = 0; i < r->count; i++)
+		if (r->members[i].validator && online(v, r->members[i].ordinal))
+			up++;
+	for (size_t i = 0; i < r->count; i++) {
+		const struct netrecord_member *m = &r->members[i];
+
+		if (!bft_goes(v, m->ordinal) || !m->validator)
+			continue;
+		if (!membership_bft_removal_safe((unsigned)v->nvalidators, up,
+		    online(v, m->ordinal))) {
+			snprintf(out->why, sizeof(out->why), "not voting "
+			    "ordinal %u out: of the %zu validators left, %u "
+			    "would be online, not more than two thirds",
+			    m->ordinal, v->nvalidators - 1,
+			    up - (online(v, m->ordinal) ? 1 : 0));
+			break;
+		}
+		out->action = MEMBERSHIP_VOTE_OUT;
+		out->ordinal = m->ordinal;
+		return;
+	}
+	/* 3. Joiners voted in. */
+	if (!v->vote_joiners)
+		return;
+	for (size_t i = 0; i < r->count; i++) {
+		const struct netrecord_member *m = &r->members[i];
+
+		if (m->joined && !m->validator && !bft_goes(v, m->ordinal) &&
+		    m->ordinal != v->self) {
+			out->action = MEMBERSHIP_VOTE_IN;
+			out->ordinal = m->ordinal;
+			return;
+		}
+	}
+}

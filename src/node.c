@@ -48,13 +48,16 @@
 #define TRIM_MS 1000
 #define REFRESH_MS 2000
 #define MEMBER_TICK_MS 1000
+#define MEMBER_FAST_MS 250  /* while a join is under way */
+#define WATCH_FAST_MS 250   /* a joiner's geth until it votes */
 #define FOLLOWER_TICKS 10 /* a follower's raft_cluster: every 10 ticks */
 #define RECORD_FETCH_MAX (2u << 20) /* a member's /network.json: 1024
 				     * members of about 1.3 KB */
 #define CHANGE_WAIT_MS 10000 /* a membership change unconfirmed this long
 			      * is looked at again */
-#define PERMIT_LEAD_MS 1000  /* a joiner known this long before it is
-			      * added: it asks every member each second */
+#define PERMIT_LEAD_MS 600   /* a joiner known this long before it is
+			      * added: it asks every member every
+			      * MEMBER_FAST_MS */
 
 enum phase {
 	PHASE_IDENTITY,
@@ -113,12 +116,15 @@ struct node {
 	long member_timer;
 	unsigned tick_busy;   /* requests and calls of the tick in flight */
 	unsigned ticks;
+	bool member_fast;     /* tick every MEMBER_FAST_MS */
+	bool catching_up;     /* a joiner's geth, not a voter yet */
 	uint64_t *cand_ms;    /* [NETRECORD_MEMBERS_MAX]: a joiner checked */
 	uint64_t *seen_ms;    /* [NETRECORD_MEMBERS_MAX]: a joiner permitted */
 	uint64_t change_ms;   /* the coordinator's last change, 0 = none */
 	enum membership_action change_kind;
 	unsigned change_ordinal;
-	unsigned long changes[3]; /* made here: add learner, promote, remove */
+	unsigned long changes[5]; /* made here: add learner, promote, remove,
+				   * vote in, vote out */
 	uint64_t *absent_ms;   /* [NETRECORD_MEMBERS_MAX]: not active since */
 	uint64_t *conflict_ms; /* [NETRECORD_MEMBERS_MAX]: another identity
 				* served at a member's ordinal since */
@@ -127,7 +133,13 @@ struct node {
 	 * daemon was started with, lower than the network's: they go */
 	bool *shrink;
 	bool removed;          /* this node was removed from the network */
-	bool *proposed;        /* [NETRECORD_MEMBERS_MAX]: our vote stands */
+	/* [NETRECORD_MEMBERS_MAX]: our istanbul vote on a member that stands
+	 * (1 in, -1 out, 0 none) */
+	signed char *vote;
+	bool *online;          /* [NETRECORD_MEMBERS_MAX]: in admin_peers */
+	bool *lists_me;        /* [NETRECORD_MEMBERS_MAX]: its record has us */
+	bool peers_known;      /* admin_peers answered once */
+	bool bft_dropped;      /* this node stopped being a validator */
 	struct gethwatch *watch; /* once geth is spawned */
 	unsigned long members_moved; /* members found at a new address */
 	uint64_t started_ms, discovered_ms;
@@ -406,8 +418,11 @@ static void node_removed(struct node *n)
 	char path[256];
 
 	n->removed = true;
-	log_event(LOG_WARN, "removed from the raft cluster: stopping geth; "
-	    "this data dir will not start geth again", NULL);
+	log_event(LOG_WARN, n->s->consensus == CONSENSUS_RAFT ?
+	    "removed from the raft cluster: stopping geth; this data dir "
+	    "will not start geth again" : "voted out and removed from the "
+	    "network: stopping geth; this data dir will not start geth again",
+	    NULL);
 	if (fsutil_path(path, sizeof(path), "%s/%s", n->s->data_dir,
 	    REMOVED_FILE) < 0 ||
 	    fsutil_write_atomic_path(path, "removed from the network\n", 25,
@@ -442,6 +457,15 @@ static void on_geth_change(void *arg, const struct gethwatch_state *prev,
 	if (cur->raft_valid && strcmp(cur->role, prev->role) != 0)
 		log_event(LOG_INFO, "raft role", "role", cur->role[0] ?
 		    cur->role : "none", NULL);
+	/* A joiner's height is watched closely until it votes: the members
+	 * promote it (or vote it in) once it has caught up. */
+	if (n->catching_up && ((cur->raft_valid &&
+	    (strcmp(cur->role, "verifier") == 0 ||
+	    strcmp(cur->role, "minter") == 0)) ||
+	    (cur->bft_valid && cur->validator))) {
+		n->catching_up = false;
+		gethwatch_set_interval(n->watch, 0);
+	}
 	if (cur->bft_valid && cur->validator != prev->validator)
 		log_event(LOG_INFO, cur->validator ? "a validator" :
 		    "not a validator", NULL);
@@ -464,6 +488,8 @@ static void watch_geth(struct node *n)
 		    strerror(errno));
 	else
 		gethwatch_check_now(n->watch);
+	if (n->watch != NULL && n->catching_up)
+		gethwatch_set_interval(n->watch, WATCH_FAST_MS);
 }
 
 /* /readyz: geth answers over IPC (LAUNCH=no: the configs are written). */
@@ -1229,7 +1255,9 @@ static void on_join_genesis(void *arg, int err, const struct httpc_result *res)
 		    "daemon to add it as a learner");
 		return;
 	}
-	/* A member already (it formed the network and had not written it). */
+	/* A member already (it formed the network and had not written it),
+	 * or an istanbul/qbft joiner: a full node until voted in. */
+	n->catching_up = me->joined && !n->s->validators_initial;
 	launch_children(n);
 }
 
@@ -1509,6 +1537,50 @@ static bool raft_observe(struct node *n, const struct gethrpc_raft_member *cl,
 	return changed;
 }
 
+/*
+ * The leader's daemon ticks fast while a join is under way: a change not
+ * confirmed yet, a learner, or a joiner that asked lately and has no ID.
+ */
+static bool join_under_way(const struct node *n,
+    const struct gethrpc_raft_member *cl, size_t cnt)
+{
+	uint64_t now = evloop_now();
+
+	if (n->change_ms != 0)
+		return true;
+	for (size_t k = 0; k < cnt; k++)
+		if (strcmp(cl[k].role, "learner") == 0)
+			return true;
+	for (size_t i = 0; i < n->rec.count; i++) {
+		const struct netrecord_member *m = &n->rec.members[i];
+
+		if (m->joined && m->raft_id == 0 &&
+		    m->ordinal < NETRECORD_MEMBERS_MAX &&
+		    n->seen_ms[m->ordinal] != 0 &&
+		    now - n->seen_ms[m->ordinal] < 30000)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Members that go: at or above a lowered NODE_NUMBER, or a recorded
+ * identity absent for REPLACE_AFTER seconds while another serves its
+ * ordinal (goes: [NETRECORD_MEMBERS_MAX], zeroed).
+ */
+static void members_going(const struct node *n, bool *goes)
+{
+	for (size_t i = 0; i < n->rec.count; i++) {
+		unsigned o = n->rec.members[i].ordinal;
+
+		if (o >= NETRECORD_MEMBERS_MAX)
+			continue;
+		goes[o] = n->shrink[o] || (n->conflict_ms[o] != 0 &&
+		    membership_replace_due(n->absent_ms[o], evloop_now(),
+		    n->s->replace_after));
+	}
+}
+
 static void on_raft_cluster(void *arg, int err, const struct gethrpc_reply *rep)
 {
 	struct node *n = arg;
@@ -1534,15 +1606,7 @@ static void on_raft_cluster(void *arg, int err, const struct gethrpc_reply *rep)
 	    record_write(n, e, sizeof(e)) < 0))
 		log_error("%s", e);
 	n->member_why[0] = '\0';
-	for (size_t i = 0; i < n->rec.count; i++) {
-		unsigned o = n->rec.members[i].ordinal;
-
-		if (o >= NETRECORD_MEMBERS_MAX)
-			continue;
-		goes[o] = n->shrink[o] || (n->conflict_ms[o] != 0 &&
-		    membership_replace_due(n->absent_ms[o], evloop_now(),
-		    n->s->replace_after));
-	}
+	members_going(n, goes);
 	v.rec = &n->rec;
 	v.cluster = cl;
 	v.ncluster = cnt;
@@ -1551,6 +1615,8 @@ static void on_raft_cluster(void *arg, int err, const struct gethrpc_reply *rep)
 	v.permitted_ms = n->seen_ms;
 	v.permit_lead_ms = PERMIT_LEAD_MS;
 	v.goes = goes;
+	n->member_fast = membership_raft_coordinates(
+	    gethwatch_state(n->watch)->role) && join_under_way(n, cl, cnt);
 	if (!membership_raft_coordinates(gethwatch_state(n->watch)->role) ||
 	    n->change_ms != 0) {
 		free(cl);
@@ -1586,6 +1652,9 @@ static void on_raft_cluster(void *arg, int err, const struct gethrpc_reply *rep)
 		    "replaced by a new identity");
 		raft_change(n, step.action, step.ordinal, "raft_removePeer", q);
 		break;
+	case MEMBERSHIP_VOTE_IN: /* istanbul/qbft only */
+	case MEMBERSHIP_VOTE_OUT:
+	case MEMBERSHIP_DROP:
 	case MEMBERSHIP_NONE:
 		memcpy(n->member_why, step.why, sizeof(n->member_why));
 		break;
@@ -1639,6 +1708,7 @@ static void on_joiner_poll(void *arg, int err, const struct httpc_result *res)
 			n->s->raft_join = m->raft_id;
 			log_info("added to the raft cluster as raft ID %u: "
 			    "starting geth with --raftjoinexisting", m->raft_id);
+			n->catching_up = true;
 			first_join_static(n);
 			launch_children(n);
 		}
@@ -1668,6 +1738,27 @@ struct vote {
 	char addr[43];
 };
 
+/* istanbul_propose(addr, auth): our vote, standing until it passes. */
+static void bft_vote(struct node *n, unsigned ordinal, const char *addr,
+    bool auth)
+{
+	char params[80];
+
+	snprintf(params, sizeof(params), "[\"%s\",%s]", addr,
+	    auth ? "true" : "false");
+	if (gethrpc_call(gethwatch_rpc(n->watch), "istanbul_propose", params,
+	    2000, rpc_logged, n) < 0)
+		return;
+	n->tick_busy++;
+	n->vote[ordinal] = auth ? 1 : -1;
+	n->change_ms = evloop_now();
+	n->change_kind = auth ? MEMBERSHIP_VOTE_IN : MEMBERSHIP_VOTE_OUT;
+	n->change_ordinal = ordinal;
+	n->changes[auth ? 3 : 4]++;
+	log_info("voting %s%u (%s) %s as a validator", n->s->node_prefix,
+	    ordinal, addr, auth ? "in" : "out");
+}
+
 /* A joiner's /status: voted in once its chain has this validator's height. */
 static void on_voter_status(void *arg, int err, const struct httpc_result *r)
 {
@@ -1675,7 +1766,6 @@ static void on_voter_status(void *arg, int err, const struct httpc_result *r)
 	struct node *n = vt->n;
 	cJSON *j = NULL;
 	const cJSON *g, *b;
-	char params[80];
 
 	n->tick_busy--;
 	if (err == 0 && r->code == 200 &&
@@ -1684,16 +1774,7 @@ static void on_voter_status(void *arg, int err, const struct httpc_result *r)
 	    (b = cJSON_GetObjectItemCaseSensitive(g, "block")) != NULL &&
 	    cJSON_IsNumber(b) && n->watch != NULL &&
 	    b->valuedouble + 2 >= (double)gethwatch_state(n->watch)->block) {
-		snprintf(params, sizeof(params), "[\"%s\",true]", vt->addr);
-		if (gethrpc_call(gethwatch_rpc(n->watch), "istanbul_propose",
-		    params, 2000, rpc_logged, n) == 0) {
-			n->tick_busy++;
-			n->proposed[vt->ordinal] = true;
-			n->change_ms = evloop_now();
-			n->changes[0]++;
-			log_info("voting %s%u (%s) in as a validator",
-			    n->s->node_prefix, vt->ordinal, vt->addr);
-		}
+		bft_vote(n, vt->ordinal, vt->addr, true);
 	} else if (err == 0) {
 		snprintf(n->member_why, sizeof(n->member_why), "voting ordinal "
 		    "%u in once its chain has the validators' height",
@@ -1704,9 +1785,163 @@ static void on_voter_status(void *arg, int err, const struct httpc_result *r)
 }
 
 /*
- * istanbul_getValidators: members' roles into the record; this node, a
- * validator, votes the lowest-ordinal joiner in once it has synced
- * (VALIDATORS=all), one at a time, and discards its vote once it passed.
+ * A member that goes and does not validate (voted out, or a full node)
+ * leaves the record: no longer permitted, and geth drops it.
+ */
+static void bft_drop(struct node *n, unsigned ordinal)
+{
+	const struct netrecord_member *m = netrecord_find(&n->rec, ordinal);
+	char enode[400], params[420], e[512] = "";
+	const char *why;
+
+	if (m == NULL || ordinal >= NETRECORD_MEMBERS_MAX)
+		return;
+	why = n->shrink[ordinal] ? "NODE_NUMBER is lower" :
+	    "replaced by a new identity";
+	memcpy(enode, m->enode, sizeof(enode));
+	if (netrecord_remove(&n->rec, ordinal) < 0)
+		return;
+	n->shrink[ordinal] = false;
+	n->conflict_ms[ordinal] = 0;
+	n->absent_ms[ordinal] = 0;
+	n->vote[ordinal] = 0;
+	n->cand_ms[ordinal] = 0;
+	n->online[ordinal] = false;
+	if (write_lists(n, e, sizeof(e)) < 0 || record_write(n, e,
+	    sizeof(e)) < 0)
+		log_error("%s", e);
+	log_info("%s%u left the network (%s): not permitted any more",
+	    n->s->node_prefix, ordinal, why);
+	snprintf(params, sizeof(params), "[\"%s\"]", enode);
+	if (gethrpc_call(gethwatch_rpc(n->watch), "admin_removePeer", params,
+	    0, rpc_ignored, NULL) == 0)
+		n->changes[2]++;
+}
+
+/* admin_peers: which members this node's geth is connected to. */
+static void on_bft_peers(void *arg, int err, const struct gethrpc_reply *rep)
+{
+	struct node *n = arg;
+	char (*ids)[GETHRPC_NODE_ID_LEN + 1] = NULL, e[256];
+	size_t cnt = 0;
+	uint64_t now = evloop_now();
+
+	n->tick_busy--;
+	if (err < 0 || rep->is_error)
+		return;
+	ids = calloc(NETRECORD_MEMBERS_MAX, sizeof(*ids));
+	if (ids == NULL || gethrpc_peer_ids(rep->result, rep->result_len, ids,
+	    NETRECORD_MEMBERS_MAX, &cnt, e, sizeof(e)) < 0) {
+		free(ids);
+		return;
+	}
+	for (size_t i = 0; i < n->rec.count; i++) {
+		const struct netrecord_member *m = &n->rec.members[i];
+		bool on = m->ordinal == n->s->node_ordinal;
+
+		if (m->ordinal >= NETRECORD_MEMBERS_MAX)
+			continue;
+		for (size_t k = 0; k < cnt && !on; k++)
+			on = strcmp(ids[k], m->node_id) == 0;
+		n->online[m->ordinal] = on;
+		n->absent_ms[m->ordinal] = on ? 0 : n->absent_ms[m->ordinal] ?
+		    n->absent_ms[m->ordinal] : now;
+	}
+	n->peers_known = true;
+	free(ids);
+}
+
+/* A member's record, asked by an istanbul/qbft joiner: does it list us? */
+struct asked {
+	struct node *n;
+	unsigned ordinal;
+};
+
+static void on_bft_joiner_poll(void *arg, int err,
+    const struct httpc_result *res)
+{
+	struct asked *a = arg;
+	struct node *n = a->n;
+	struct netrecord r;
+	const struct netrecord_member *m;
+	char e[256];
+
+	n->tick_busy--;
+	if (err == 0 && res->code == 200 &&
+	    netrecord_parse(res->body, res->len, &r, e, sizeof(e)) == 0) {
+		m = netrecord_find(&r, n->s->node_ordinal);
+		if (m != NULL && strcmp(m->node_id, n->self.node_id) == 0 &&
+		    strcmp(r.genesis, n->rec.genesis) == 0)
+			n->lists_me[a->ordinal] = true;
+		netrecord_free(&r);
+	}
+	free(a);
+}
+
+/*
+ * An istanbul/qbft joiner asks each member whose record does not list it
+ * yet, with its document: a member that had another identity at this
+ * ordinal (a replacement) permits it once that one left.
+ */
+static void bft_joiner_poll(struct node *n)
+{
+	for (size_t i = 0; i < n->rec.count; i++) {
+		unsigned o = n->rec.members[i].ordinal;
+		struct asked *a;
+
+		if (o == n->s->node_ordinal || o >= NETRECORD_MEMBERS_MAX ||
+		    n->lists_me[o] || (a = malloc(sizeof(*a))) == NULL)
+			continue;
+		a->n = n;
+		a->ordinal = o;
+		if (peer_get(n, o, "/network.json", RECORD_FETCH_MAX,
+		    on_bft_joiner_poll, a) == 0)
+			n->tick_busy++;
+		else
+			free(a);
+	}
+}
+
+/* A validator's record: this node voted out and gone from it: removed. */
+static void on_removed_check(void *arg, int err, const struct httpc_result *res)
+{
+	struct node *n = arg;
+	struct netrecord r;
+	char e[256];
+	bool listed = false;
+
+	n->tick_busy--;
+	if (err < 0 || res->code != 200 ||
+	    netrecord_parse(res->body, res->len, &r, e, sizeof(e)) < 0)
+		return;
+	for (size_t i = 0; i < r.count && !listed; i++)
+		listed = strcmp(r.members[i].node_id, n->self.node_id) == 0;
+	if (!listed && r.count > 0 && strcmp(r.genesis, n->rec.genesis) == 0 &&
+	    !n->removed)
+		node_removed(n);
+	netrecord_free(&r);
+}
+
+static void removed_check(struct node *n)
+{
+	for (size_t i = 0; i < n->rec.count; i++) {
+		const struct netrecord_member *m = &n->rec.members[i];
+
+		if (m->ordinal == n->s->node_ordinal || !m->validator)
+			continue;
+		if (peer_get(n, m->ordinal, "/network.json", RECORD_FETCH_MAX,
+		    on_removed_check, n) == 0)
+			n->tick_busy++;
+		return;
+	}
+}
+
+/*
+ * istanbul_getValidators: members' roles into the record; votes that
+ * passed discarded (a vote left standing would undo a later change); then
+ * one step (membership_bft_next): a member that goes and does not validate
+ * leaves the record, a validator that goes is voted out while more than
+ * two thirds stay online, a joiner is voted in once synced (VALIDATORS=all).
  */
 static void on_bft_validators(void *arg, int err,
     const struct gethrpc_reply *rep)
@@ -1715,10 +1950,13 @@ static void on_bft_validators(void *arg, int err,
 	char (*vals)[43] = NULL, addr[43], e[256], params[80];
 	size_t cnt = 0;
 	bool changed = false, self_validates = false;
-	const struct netrecord_member *cand = NULL;
+	bool goes[NETRECORD_MEMBERS_MAX] = {false};
+	struct membership_bft_view v = {0};
+	struct membership_step step;
+	struct vote *vt;
 
 	n->tick_busy--;
-	if (err < 0 || rep->is_error || n->watch == NULL)
+	if (err < 0 || rep->is_error || n->watch == NULL || n->removed)
 		return;
 	vals = calloc(NETRECORD_MEMBERS_MAX, sizeof(*vals));
 	if (vals == NULL || gethrpc_addresses(rep->result, rep->result_len,
@@ -1729,59 +1967,85 @@ static void on_bft_validators(void *arg, int err,
 	n->member_why[0] = '\0';
 	for (size_t i = 0; i < n->rec.count; i++) {
 		struct netrecord_member *m = &n->rec.members[i];
+		unsigned o = m->ordinal;
 		bool in = false;
 
 		member_address(m, addr);
 		for (size_t k = 0; k < cnt && !in; k++)
 			in = strcmp(vals[k], addr) == 0;
 		if (in != m->validator) {
+			if (o == n->s->node_ordinal && !in)
+				n->bft_dropped = true;
 			m->validator = in;
 			changed = true;
 			log_info("%s%u is %s a validator", n->s->node_prefix,
-			    m->ordinal, in ? "now" : "no longer");
+			    o, in ? "now" : "no longer");
 		}
-		if (m->ordinal == n->s->node_ordinal)
+		if (o == n->s->node_ordinal)
 			self_validates = in;
-		if (in && m->ordinal < NETRECORD_MEMBERS_MAX &&
-		    n->proposed[m->ordinal]) {
-			/* Passed: a vote left standing would vote it back in
-			 * after a later removal. */
+		if (o < NETRECORD_MEMBERS_MAX && n->vote[o] != 0 &&
+		    in == (n->vote[o] > 0)) {
 			snprintf(params, sizeof(params), "[\"%s\"]", addr);
 			if (gethrpc_call(gethwatch_rpc(n->watch),
 			    "istanbul_discard", params, 2000, rpc_logged,
 			    n) == 0) {
 				n->tick_busy++;
-				n->proposed[m->ordinal] = false;
+				n->vote[o] = 0;
 				n->change_ms = 0;
 			}
 		}
-		if (!in && m->joined && cand == NULL)
-			cand = m;
 	}
+	free(vals);
 	if (changed) {
 		char err2[512] = "";
 
 		if (record_write(n, err2, sizeof(err2)) < 0)
 			log_error("%s", err2);
 	}
-	if (cand != NULL && self_validates && !n->s->validators_initial &&
-	    cand->ordinal < NETRECORD_MEMBERS_MAX &&
-	    (!n->proposed[cand->ordinal] || n->change_ms == 0 ||
-	    evloop_now() - n->change_ms > CHANGE_WAIT_MS)) {
-		struct vote *vt = calloc(1, sizeof(*vt));
-
-		if (vt != NULL) {
-			vt->n = n;
-			vt->ordinal = cand->ordinal;
-			member_address(cand, vt->addr);
-			if (peer_get(n, cand->ordinal, "/status", 1 << 20,
-			    on_voter_status, vt) == 0)
-				n->tick_busy++;
-			else
-				free(vt);
-		}
+	if (!n->peers_known)
+		return;
+	members_going(n, goes);
+	v.rec = &n->rec;
+	v.nvalidators = cnt;
+	v.online = n->online;
+	v.goes = goes;
+	v.self = n->s->node_ordinal;
+	v.self_validates = self_validates;
+	v.vote_joiners = !n->s->validators_initial;
+	membership_bft_next(&v, &step);
+	memcpy(n->member_why, step.why, sizeof(n->member_why));
+	if (step.action == MEMBERSHIP_DROP) {
+		bft_drop(n, step.ordinal);
+		return;
 	}
-	free(vals);
+	if (step.action != MEMBERSHIP_VOTE_IN &&
+	    step.action != MEMBERSHIP_VOTE_OUT)
+		return;
+	if (n->vote[step.ordinal] == (step.action == MEMBERSHIP_VOTE_IN ?
+	    1 : -1) && n->change_ms != 0 &&
+	    evloop_now() - n->change_ms < CHANGE_WAIT_MS) {
+		snprintf(n->member_why, sizeof(n->member_why), "voting "
+		    "ordinal %u %s: waiting for the validators' votes to "
+		    "pass", step.ordinal, step.action == MEMBERSHIP_VOTE_IN ?
+		    "in" : "out");
+		return;
+	}
+	member_address(netrecord_find(&n->rec, step.ordinal), addr);
+	if (step.action == MEMBERSHIP_VOTE_OUT) {
+		bft_vote(n, step.ordinal, addr, false);
+		return;
+	}
+	vt = calloc(1, sizeof(*vt));
+	if (vt == NULL)
+		return;
+	vt->n = n;
+	vt->ordinal = step.ordinal;
+	memcpy(vt->addr, addr, sizeof(vt->addr));
+	if (peer_get(n, step.ordinal, "/status", 1 << 20, on_voter_status,
+	    vt) == 0)
+		n->tick_busy++;
+	else
+		free(vt);
 }
 
 static void on_member_tick(void *arg)
@@ -1789,22 +2053,35 @@ static void on_member_tick(void *arg)
 	struct node *n = arg;
 	const struct netrecord_member *me;
 
-	n->member_timer = evloop_timer(n->loop, evloop_now() + MEMBER_TICK_MS,
-	    on_member_tick, n);
+	n->member_timer = evloop_timer(n->loop, evloop_now() +
+	    (n->member_fast ? MEMBER_FAST_MS : MEMBER_TICK_MS), on_member_tick,
+	    n);
 	if (n->member_timer < 0)
 		n->member_timer = 0;
 	if (!n->formed || n->phase == PHASE_STOPPING || n->tick_busy > 0)
 		return;
 	if (n->s->consensus != CONSENSUS_RAFT) {
-		if (n->watch != NULL && gethwatch_state(n->watch)->up &&
-		    gethrpc_call(gethwatch_rpc(n->watch),
+		if (n->watch == NULL || !gethwatch_state(n->watch)->up ||
+		    n->removed)
+			return;
+		if (gethrpc_call(gethwatch_rpc(n->watch), "admin_peers", NULL,
+		    2000, on_bft_peers, n) == 0)
+			n->tick_busy++;
+		if (gethrpc_call(gethwatch_rpc(n->watch),
 		    "istanbul_getValidators", "[\"latest\"]", 2000,
 		    on_bft_validators, n) == 0)
 			n->tick_busy++;
+		/* Voted out: gone from a validator's record is removed. */
+		if (n->bft_dropped && n->ticks++ % FOLLOWER_TICKS == 0)
+			removed_check(n);
+		me = netrecord_find(&n->rec, n->s->node_ordinal);
+		if (me != NULL && me->joined && !me->validator)
+			bft_joiner_poll(n);
 		return;
 	}
 	me = netrecord_find(&n->rec, n->s->node_ordinal);
-	if (me != NULL && me->joined && me->raft_id == 0) {
+	n->member_fast = me != NULL && me->joined && me->raft_id == 0;
+	if (n->member_fast) {
 		/* Asking every member: each learns of us, one names our ID. */
 		for (size_t i = 0; i < n->rec.count; i++) {
 			unsigned o = n->rec.members[i].ordinal;
@@ -2090,8 +2367,11 @@ static int metrics_text(struct node *n, struct buf *b)
 	bprintf(b, "# TYPE peerd_membership_changes_total counter\n"
 	    "peerd_membership_changes_total{kind=\"add_learner\"} %lu\n"
 	    "peerd_membership_changes_total{kind=\"promote\"} %lu\n"
-	    "peerd_membership_changes_total{kind=\"remove\"} %lu\n",
-	    n->changes[0], n->changes[1], n->changes[2]);
+	    "peerd_membership_changes_total{kind=\"remove\"} %lu\n"
+	    "peerd_membership_changes_total{kind=\"vote_in\"} %lu\n"
+	    "peerd_membership_changes_total{kind=\"vote_out\"} %lu\n",
+	    n->changes[0], n->changes[1], n->changes[2], n->changes[3],
+	    n->changes[4]);
 	if (n->watch != NULL) {
 		if (gethwatch_metrics(n->watch, b->p + b->used,
 		    b->len - b->used, &used) == 0)
@@ -2314,11 +2594,14 @@ int node_run(struct settings *s, const sigset_t *saved)
 	n.absent_ms = calloc(NETRECORD_MEMBERS_MAX, sizeof(*n.absent_ms));
 	n.conflict_ms = calloc(NETRECORD_MEMBERS_MAX, sizeof(*n.conflict_ms));
 	n.shrink = calloc(NETRECORD_MEMBERS_MAX, sizeof(*n.shrink));
-	n.proposed = calloc(NETRECORD_MEMBERS_MAX, sizeof(*n.proposed));
+	n.vote = calloc(NETRECORD_MEMBERS_MAX, sizeof(*n.vote));
+	n.online = calloc(NETRECORD_MEMBERS_MAX, sizeof(*n.online));
+	n.lists_me = calloc(NETRECORD_MEMBERS_MAX, sizeof(*n.lists_me));
 	if (n.loop == NULL || n.peers == NULL || n.known == NULL ||
 	    n.refreshed_ms == NULL || n.add_pending == NULL ||
 	    n.cand_ms == NULL || n.seen_ms == NULL || n.absent_ms == NULL ||
-	    n.conflict_ms == NULL || n.shrink == NULL || n.proposed == NULL) {
+	    n.conflict_ms == NULL || n.shrink == NULL || n.vote == NULL ||
+	    n.online == NULL || n.lists_me == NULL) {
 		log_error("out of memory");
 		goto out;
 	}
@@ -2420,7 +2703,9 @@ out:
 	free(n.absent_ms);
 	free(n.conflict_ms);
 	free(n.shrink);
-	free(n.proposed);
+	free(n.vote);
+	free(n.online);
+	free(n.lists_me);
 	netrecord_free(&n.jrec);
 	netrecord_free(&n.rec);
 	free(n.static_nodes);

@@ -169,5 +169,13 @@ int gethrpc_address(const char *json, size_t len,
 int gethrpc_addresses(const char *json, size_t len,
     char (*out)[GETHRPC_ADDR_LEN + 1], size_t max, size_t *n, char *err,
     size_t errlen) __attribute__((warn_unused_result));
+/*
+ * admin_peers: the node IDs (lowercase 128 hex) of the connected peers,
+ * from each entry's "enode" (enode://<id>@host:port...); other members
+ * ignored. More than max: -E2BIG.
+ */
+int gethrpc_peer_ids(const char *json, size_t len,
+    char (*out)[GETHRPC_NODE_ID_LEN + 1], size_t max, size_t *n, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
 
 #endif

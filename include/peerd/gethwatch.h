@@ -91,6 +91,10 @@ int gethwatch_start(struct gethwatch *w) __attribute__((warn_unused_result));
  */
 void gethwatch_check_now(struct gethwatch *w);
 
+/* The interval between rounds from the next one on (0: 2000; clamped to
+ * 100..5000 ms). raft_role/raft_cluster on a follower keep their own
+ * pace (every 10 s) whatever it is. */
+void gethwatch_set_interval(struct gethwatch *w, unsigned interval_ms);
 const struct gethwatch_state *gethwatch_state(const struct gethwatch *w);
 /* The connection, for the caller's own calls (admin_addPeer...). */
 struct gethrpc *gethwatch_rpc(struct gethwatch *w);

@@ -20,6 +20,10 @@ enum membership_action {
 	MEMBERSHIP_ADD_LEARNER, /* raft_addLearner(enode of ordinal) */
 	MEMBERSHIP_PROMOTE,     /* raft_promoteToPeer(raft_id) once caught up */
 	MEMBERSHIP_REMOVE,      /* raft_removePeer(raft_id) */
+	/* istanbul/qbft */
+	MEMBERSHIP_VOTE_IN,     /* istanbul_propose(address, true) */
+	MEMBERSHIP_VOTE_OUT,    /* istanbul_propose(address, false) */
+	MEMBERSHIP_DROP,        /* not a validator: out of the record */
 };
 
 struct membership_view {
@@ -90,5 +94,34 @@ bool membership_bft_removal_safe(unsigned validators, unsigned online,
  */
 bool membership_replace_due(uint64_t absent_since_ms, uint64_t now_ms,
     unsigned replace_after_s);
+
+/*
+ * IBFT/QBFT (research: membership-quorum.md §3.3): what this node's daemon
+ * does next, given the record (its members' `validator` as this node's
+ * geth's istanbul_getValidators says), how many validators geth names, and
+ * which members are online (this node, and the peers geth is connected
+ * to: admin_peers).
+ */
+struct membership_bft_view {
+	const struct netrecord *rec;
+	size_t nvalidators;   /* istanbul_getValidators' length */
+	const bool *online;   /* [NETRECORD_MEMBERS_MAX], by ordinal */
+	const bool *goes;     /* [NETRECORD_MEMBERS_MAX] or NULL, as above */
+	unsigned self;
+	bool self_validates;  /* only validators vote */
+	bool vote_joiners;    /* VALIDATORS=all */
+};
+
+/*
+ * One step: a member that goes and is not a validator leaves the record
+ * (DROP); else the lowest-ordinal validator that goes is voted out, only
+ * if more than two thirds of the validators left stay online (else `why`
+ * says so); else the lowest-ordinal joiner that is not a validator is
+ * voted in (VALIDATORS=all). A vote stands until it passes, so the same
+ * step comes back until geth's validators show it: one change at a time.
+ * Never this node.
+ */
+void membership_bft_next(const struct membership_bft_view *v,
+    struct membership_step *out);
 
 #endif

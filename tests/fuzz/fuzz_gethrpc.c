@@ -48,6 +48,7 @@ static void decoders(const char *s, size_t n)
 {
 	static struct gethrpc_raft_member m[8];
 	static char addrs[8][GETHRPC_ADDR_LEN + 1];
+	static char ids[8][GETHRPC_NODE_ID_LEN + 1];
 	char err[160], str[64], role[GETHRPC_ROLE_MAX];
 	char id[GETHRPC_NODE_ID_LEN + 1], addr[GETHRPC_ADDR_LEN + 1];
 	struct gethrpc_syncing sy;
@@ -81,6 +82,12 @@ static void decoders(const char *s, size_t n)
 			__builtin_trap();
 		for (size_t i = 0; i < k; i++)
 			check_hex(addrs[i], "0x", 40);
+	}
+	if (gethrpc_peer_ids(s, n, ids, 8, &k, err, sizeof(err)) == 0) {
+		if (k > 8)
+			__builtin_trap();
+		for (size_t i = 0; i < k; i++)
+			check_hex(ids[i], "", GETHRPC_NODE_ID_LEN);
 	}
 	if (gethrpc_raft_cluster(s, n, m, 8, &k, err, sizeof(err)) == 0) {
 		if (k > 8)

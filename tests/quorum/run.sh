@@ -53,7 +53,7 @@ QP_STATE=$base
 . "$root/scripts/lib/netns.sh"
 
 all_cases=(raft3 ibft4 restart_minority restart_all dnsmode status sigstop join join2
-	shrink replace ibft_join init_killed)
+	shrink replace ibft_join ibft_shrink ibft_replace init_killed)
 
 cleanup() {
 	qp_all_down
@@ -338,6 +338,93 @@ case_ibft_join() {
 		die "quorum-0 did not discard its vote: $(rpc 0 istanbul_candidates)"
 	note "quorum-4 voted in: 5 validators, votes discarded"
 	flow ibft_join 0 1 2 3 4
+}
+
+# validators I: node I's geth's istanbul_getValidators, one per line.
+validators() {
+	rpc "$1" istanbul_getValidators '["latest"]' | grep -o '0x[0-9a-f]\{40\}'
+}
+nvalidators() { validators "$1" | wc -l; }
+# candidates_empty I: node I's geth holds no vote (istanbul_candidates {}).
+candidates_empty() { rpc "$1" istanbul_candidates | grep -q '"result":{}'; }
+
+# IBFT 5 -> 4: the others are restarted one at a time with NODE_NUMBER=4
+# while quorum-4 keeps running (a compose user who left its service up):
+# the validators' daemons vote it out (more than 2/3 stay online), discard
+# their votes, drop it from their records; quorum-4's daemon sees it was
+# voted out and removed, stops its geth and exits, and stays out when
+# restarted. The network of 4 runs the flow.
+case_ibft_shrink() {
+	local i pid addr4
+	form 5 istanbul
+	addr4=$(rpcr 4 istanbul_nodeAddress) || die "no address for quorum-4"
+	pid=$(qp_pid 4) || die "quorum-4 is not running"
+	for i in 3 2 1 0; do
+		stop "$i"
+		start "$i" 4 CONSENSUS=istanbul
+		up "$i" 4
+	done
+	note "quorum-0..3 restarted with NODE_NUMBER=4"
+	for i in 0 1 2 3; do
+		qp_wait 240 sh -c "[ \"\$(curl -s --max-time 2 -H 'Content-Type: application/json' \
+			--data '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"istanbul_getValidators\",\"params\":[\"latest\"]}' \
+			$(rpc_url "$i") | grep -o '0x[0-9a-f]\{40\}' | wc -l)\" = 4 ]" ||
+			die "quorum-$i: validators $(nvalidators "$i"), want 4 ($(qp_status_line "$i"))"
+	done
+	validators 0 | grep -q "$addr4" && die "quorum-4 is still a validator"
+	note "quorum-4 voted out: 4 validators"
+	for i in 0 1 2 3; do
+		qp_wait 30 candidates_empty "$i" ||
+			die "quorum-$i did not discard its vote: $(rpc "$i" istanbul_candidates)"
+		qp_wait 30 sh -c "! grep -q '\"ordinal\":4' '$(qp_dir "$i")/network.json'" ||
+			die "quorum-4 is still in quorum-$i's record"
+		grep -q "$(qp_curl 4 /env.json | jq_ get node_id 2>/dev/null || echo none)" \
+			"$(qp_dir "$i")/dd/permissioned-nodes.json" 2>/dev/null &&
+			die "quorum-$i still permits quorum-4"
+	done
+	note "votes discarded; quorum-4 out of every record and permissioned-nodes.json"
+	qp_wait 60 sh -c "! kill -0 $pid 2>/dev/null" ||
+		die "quorum-4's daemon still runs after it was voted out: $(qp_status_line 4)"
+	grep -q 'voted out and removed from the network: stopping geth' "$(qp_log 4)" ||
+		die "quorum-4's daemon did not say it was removed"
+	start 4 5 CONSENSUS=istanbul
+	qp_wait 30 sh -c "curl -s --max-time 2 http://$(qp_ip 4)/status |
+		grep -q '\"state\":\"removed\"'" ||
+		die "restarted quorum-4 does not say removed: $(qp_status_line 4)"
+	geth_pid 4 >/dev/null && die "removed quorum-4 started geth again"
+	note "quorum-4's daemon stopped its geth; restarted, it stays out"
+	flow ibft_shrink 0 1 2 3
+}
+
+# IBFT: quorum-3 loses its volume and comes back with a new identity: once
+# the old one has been absent REPLACE_AFTER seconds the validators vote it
+# out, the new identity joins and is voted in: 4 validators again, the
+# old address not among them.
+case_ibft_replace() {
+	local i old new
+	form 4 istanbul REPLACE_AFTER=5
+	old=$(rpcr 3 istanbul_nodeAddress) || die "no address for quorum-3"
+	stop 3
+	rm -rf "$(qp_dir 3)"
+	start 3 4 CONSENSUS=istanbul REPLACE_AFTER=5
+	up 3 4 240
+	new=$(rpcr 3 istanbul_nodeAddress) || die "no address for the new quorum-3"
+	[ "$new" != "$old" ] || die "quorum-3 kept its identity"
+	note "quorum-3 back with a new identity, running as a full node"
+	for i in 0 1 2 3; do
+		qp_wait 240 sh -c "curl -s --max-time 2 -H 'Content-Type: application/json' \
+			--data '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"istanbul_getValidators\",\"params\":[\"latest\"]}' \
+			$(rpc_url "$i") | grep -q '$new'" ||
+			die "quorum-$i: the new quorum-3 is not a validator ($(validators "$i" | tr '\n' ' '); $(qp_status_line "$i"))"
+	done
+	[ "$(nvalidators 0)" = 4 ] || die "validators: $(validators 0 | tr '\n' ' ')"
+	validators 0 | grep -q "$old" && die "the old identity is still a validator"
+	for i in 0 1 2; do
+		qp_wait 30 candidates_empty "$i" ||
+			die "quorum-$i did not discard its votes: $(rpc "$i" istanbul_candidates)"
+	done
+	note "old quorum-3 voted out, the new one voted in: 4 validators"
+	flow ibft_replace 0 1 2 3
 }
 
 # raft 5 -> 4: quorum-4 is stopped and the others are restarted one at a

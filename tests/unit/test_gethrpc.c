@@ -473,6 +473,46 @@ static void test_addresses(void **state)
 	    -EPROTO);
 }
 
+/* admin_peers as Quorum 2.7.0 (geth 1.9.7 p2p.PeerInfo) answers it. */
+static void test_peer_ids(void **state)
+{
+	char ids[2][GETHRPC_NODE_ID_LEN + 1], e[128] = "";
+	const char *two = "[{\"enode\":\"enode://" ID1 "@10.215.0.2:21000?"
+			  "discport=0\",\"id\":\"5d3c\",\"name\":\"Geth/v1.9.7-"
+			  "stable(quorum-v2.7.0)/linux-amd64/go1.19.8\",\"caps\":"
+			  "[\"istanbul/64\"],\"network\":{\"localAddress\":"
+			  "\"10.215.0.3:40412\",\"remoteAddress\":\"10.215.0.2:"
+			  "21000\",\"inbound\":false,\"trusted\":false,"
+			  "\"static\":true},\"protocols\":{\"istanbul\":{}}},"
+			  "{\"protocols\":{},\"enode\":\"enode://"
+			  ID1 "@[fd00::2]:21000\"}]";
+	size_t n;
+
+	(void)state;
+	assert_int_equal(gethrpc_peer_ids(two, strlen(two), ids, 2, &n, e,
+			     sizeof(e)),
+	    0);
+	assert_int_equal(n, 2);
+	assert_string_equal(ids[0], ID1);
+	assert_string_equal(ids[1], ID1);
+	assert_int_equal(gethrpc_peer_ids(two, strlen(two), ids, 1, &n, e,
+			     sizeof(e)),
+	    -E2BIG);
+	assert_int_equal(gethrpc_peer_ids("[]", 2, ids, 2, &n, NULL, 0), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(gethrpc_peer_ids("[{\"id\":\"x\"}]", 14, ids, 2, &n,
+			     e, sizeof(e)),
+	    -EPROTO);
+	assert_string_equal(e, "admin_peers[0]: no enode");
+	assert_int_equal(gethrpc_peer_ids("[{\"enode\":\"enode://12@h:1\"}]",
+			     31, ids, 2, &n, e, sizeof(e)),
+	    -EPROTO);
+	assert_int_equal(gethrpc_peer_ids("[1]", 3, ids, 2, &n, NULL, 0),
+	    -EPROTO);
+	assert_int_equal(gethrpc_peer_ids("{}", 2, ids, 2, &n, NULL, 0),
+	    -EPROTO);
+}
+
 /* ---- an IPC server on the loop ---------------------------------------- */
 
 enum mode {
@@ -1153,6 +1193,7 @@ int main(void)
 	    cmocka_unit_test(test_syncing),
 	    cmocka_unit_test(test_raft),
 	    cmocka_unit_test(test_addresses),
+	    cmocka_unit_test(test_peer_ids),
 	    cmocka_unit_test(test_call_normal),
 	    cmocka_unit_test(test_out_of_order),
 	    cmocka_unit_test(test_split_replies),

@@ -45,6 +45,7 @@ struct fake {
 	const char *vals;    /* istanbul_getValidators JSON */
 	const char *addr;    /* istanbul_nodeAddress */
 	int asked_addr;
+	int asked_role;  /* raft_role */
 	int requests;
 };
 
@@ -93,7 +94,7 @@ static void on_request(struct fake *f, int fd, const char *line)
 		    (unsigned long long)f->peers);
 	else if (strcmp(m, "eth_syncing") == 0)
 		snprintf(body, sizeof(body), "\"result\":false");
-	else if (strcmp(m, "raft_role") == 0)
+	else if (strcmp(m, "raft_role") == 0 && ++f->asked_role > 0)
 		snprintf(body, sizeof(body), "\"result\":\"%s\"", f->role);
 	else if (strcmp(m, "raft_leader") == 0 && f->leader == NULL)
 		snprintf(body, sizeof(body),
@@ -381,6 +382,41 @@ static void test_raft_status(void **state)
 	evloop_free(l);
 }
 
+/*
+ * A follower's raft_role/raft_cluster (they can deadlock Quorum 2.7.0) keep
+ * their own pace whatever the interval: a joiner's geth is watched every
+ * 100 ms, its role asked once in the first 10 s.
+ */
+static void test_follower_role_pace(void **state)
+{
+	struct evloop *l = evloop_new();
+	struct fake *f = fake_new(l, true, true);
+	struct changes ch = {0};
+	struct gethwatch *w = watch(l, f, CONSENSUS_RAFT, ID1, NULL, &ch);
+	int before;
+
+	(void)state;
+	f->leader = ID2;
+	f->role = "learner";
+	gethwatch_set_interval(w, 1); /* clamped to 100 ms */
+	assert_int_equal(gethwatch_start(w), 0);
+	run_until_changes(l, &ch, 2, 1000);
+	assert_string_equal(gethwatch_state(w)->role, "learner");
+	before = f->requests;
+	run_for(l, 1500);
+	/* 3 or 4 calls a round, a round every 100 ms */
+	assert_true(f->requests - before >= 24);
+	assert_int_equal(f->asked_role, 1);
+	/* slowed down (clamped to 5 s): the round already due, then none */
+	gethwatch_set_interval(w, 60000);
+	before = f->requests;
+	run_for(l, 1500);
+	assert_true(f->requests - before <= 4);
+	gethwatch_free(w);
+	fake_free(f);
+	evloop_free(l);
+}
+
 static void test_istanbul_status(void **state)
 {
 	struct evloop *l = evloop_new();
@@ -596,6 +632,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_raft_status),
+	    cmocka_unit_test(test_follower_role_pace),
 	    cmocka_unit_test(test_istanbul_status),
 	    cmocka_unit_test(test_up_down),
 	    cmocka_unit_test(test_rpc_and_free),

@@ -209,6 +209,114 @@ static void test_raft_next(void **state)
 	assert_int_equal(s.ordinal, 1);
 }
 
+/* IBFT: drop non-validators that go, vote validators out only while more
+ * than 2/3 stay online, vote joiners in; one step at a time. */
+static void test_bft_next(void **state)
+{
+	struct netrecord r;
+	struct membership_bft_view v = {0};
+	struct membership_step s;
+	bool goes[NETRECORD_MEMBERS_MAX] = {false};
+	bool on[NETRECORD_MEMBERS_MAX] = {false};
+
+	(void)state;
+	setup(&r, 5);
+	for (unsigned i = 0; i < 5; i++) {
+		mem[i].raft_id = 0;
+		mem[i].validator = true;
+		on[i] = true;
+	}
+	v.rec = &r;
+	v.nvalidators = 5;
+	v.online = on;
+	v.goes = goes;
+	v.self = 0;
+	v.self_validates = true;
+	v.vote_joiners = true;
+	membership_bft_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_NONE);
+	assert_string_equal(s.why, "");
+
+	/* NODE_NUMBER 5 -> 4 with quorum-4 stopped: voted out (4 of 4). */
+	goes[4] = true;
+	on[4] = false;
+	membership_bft_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_VOTE_OUT);
+	assert_int_equal(s.ordinal, 4);
+	/* a non-validator never votes, but still drops what goes */
+	v.self_validates = false;
+	membership_bft_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_NONE);
+	v.self_validates = true;
+
+	/* 5 -> 3 with 3 and 4 stopped: 4 first (3 of 4 online after it:
+	 * 9 > 8); then with 3 also a validator of 4 (3 online) 3 goes: 3 of
+	 * 3. But with 2 also offline nothing goes, and why says so. */
+	goes[3] = true;
+	on[3] = false;
+	membership_bft_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_VOTE_OUT);
+	assert_int_equal(s.ordinal, 3);
+	on[2] = false;
+	membership_bft_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_NONE);
+	assert_non_null(strstr(s.why, "not voting ordinal 3 out"));
+	on[2] = true;
+
+	/* once voted out (not a validator): out of the record, before any
+	 * other vote */
+	mem[4].validator = false;
+	v.nvalidators = 4;
+	membership_bft_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_DROP);
+	assert_int_equal(s.ordinal, 4);
+
+	/* a live validator that goes, 4 of 4 online: 3 of 3 stay */
+	setup(&r, 4);
+	memset(goes, 0, sizeof(goes));
+	for (unsigned i = 0; i < 4; i++) {
+		mem[i].validator = true;
+		on[i] = true;
+	}
+	v.nvalidators = 4;
+	goes[2] = true;
+	membership_bft_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_VOTE_OUT);
+	assert_int_equal(s.ordinal, 2);
+	/* with 1 offline, removing live 2 leaves 2 of 3 online: refused */
+	on[1] = false;
+	membership_bft_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_NONE);
+	assert_non_null(strstr(s.why, "ordinal 2"));
+	on[1] = true;
+	/* never this node */
+	memset(goes, 0, sizeof(goes));
+	goes[0] = true;
+	membership_bft_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_NONE);
+
+	/* a joiner (not a validator) is voted in with VALIDATORS=all only */
+	goes[0] = false;
+	r.count = 5;
+	mem[4].ordinal = 4;
+	node_id(mem[4].node_id, 4);
+	mem[4].joined = true;
+	mem[4].validator = false;
+	mem[4].raft_id = 0;
+	membership_bft_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_VOTE_IN);
+	assert_int_equal(s.ordinal, 4);
+	v.vote_joiners = false;
+	membership_bft_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_NONE);
+	/* a joiner that goes is dropped, never voted in */
+	v.vote_joiners = true;
+	goes[4] = true;
+	membership_bft_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_DROP);
+	assert_int_equal(s.ordinal, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +325,7 @@ int main(void)
 	    cmocka_unit_test(test_bft_removal_safe),
 	    cmocka_unit_test(test_replace_due),
 	    cmocka_unit_test(test_raft_next),
+	    cmocka_unit_test(test_bft_next),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
