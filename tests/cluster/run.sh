@@ -26,7 +26,8 @@ QP_STATE=$base
 . "$root/scripts/lib/netns.sh"
 
 all_cases=(n5 n64 late restart hostile secret relay dns dnsmode setup launch
-	record moved movedns legacy frozen nofork nofork_relay join join2 init_killed)
+	record moved movedns legacy frozen nofork nofork_relay join join2 init_killed
+	raftlost join2net ibftjoin ibftshrink ibftrefuse ibftreplace)
 
 # --- binaries ---------------------------------------------------------------
 if [ -z "${PEERD:-}" ]; then
@@ -908,6 +909,231 @@ case_join2() {
 # field_of I KEY: KEY of node I's /env.json.
 field_of() { qp_curl "$1" /env.json | jq_ field "$2"; }
 
+# --- stand-ins sharing one network (FAKE_GETH_NET) ---------------------------
+# The geth stand-ins of a case share $QP_STATE/fakenet: one raft cluster
+# whose conf changes apply a while after they are proposed (a second one
+# proposed meanwhile is dropped), or one IBFT chain whose validators vote.
+
+fakenet() { printf '%s\n' "FAKE_GETH_NET=$QP_STATE/fakenet"; }
+
+# net_voter ID NODE_ID: the shared raft cluster holds ID, a voter, as NODE_ID.
+net_voter() {
+	"$QP_PY" -c '
+import json, sys
+ms = json.load(open(sys.argv[1]))["members"]
+sys.exit(not any(m["raftId"] == int(sys.argv[2]) and not m["learner"] and
+                 m["nodeId"] == sys.argv[3].lower() for m in ms))
+' "$QP_STATE/fakenet/raft.json" "$1" "$2" 2>/dev/null
+}
+
+# net_validators: the shared chain's validators, one a line.
+net_validators() {
+	"$QP_PY" -c '
+import json, sys
+print("\n".join(json.load(open(sys.argv[1]))["validators"]))
+' "$QP_STATE/fakenet/chain.json" 2>/dev/null
+}
+
+net_nvalidators() { [ "$(net_validators | wc -l)" = "$1" ]; }
+
+# geth_raftid I: the raft ID node I's geth first ran as.
+geth_raftid() {
+	sed -n 's/^GETH run raft=1 raftid=\([0-9]*\) .*/\1/p' \
+		"$QP_STATE/logs/fake-$1.log" | head -n 1
+}
+
+# Raft: the daemon's first conf change is lost on the way
+# (FAKE_GETH_RAFT_DROP=1: the stand-in answers it with an ID and never
+# applies it). The joiner's daemon must see it missing from raft_cluster
+# and send it again: the joiner ends a voter with raft ID 4.
+case_raftlost() {
+	local i id
+	standins
+	net 4
+	for i in 0 1 2; do
+		lstart "$i" 3 FAKE_GETH_BLOCK=7 "$(fakenet)" FAKE_GETH_RAFT_DROP=1
+	done
+	converge 3 120
+	lstart 3 4 FAKE_GETH_BLOCK=7 "$(fakenet)" FAKE_GETH_RAFT_DROP=1
+	qp_wait 90 ready 3 || die "the joiner is not ready: $(summary 3)"
+	id=$(field_of 3 node_id)
+	qp_wait 90 net_voter 4 "$id" ||
+		die "quorum-3 is not raft ID 4, a voter: $(cat "$QP_STATE/fakenet/raft.json")"
+	grep -q '^GETH raft change dropped add.* id=4' "$QP_STATE"/logs/fake-*.log ||
+		die "no dropped change in the stand-ins' logs (nothing proved)"
+	grep -q '^GETH raft applied add.* id=4' "$QP_STATE"/logs/fake-*.log ||
+		die "no applied add of raft ID 4"
+	grep -q '^GETH run raft=1 raftid=4 ' "$QP_STATE/logs/fake-3.log" ||
+		die "the joiner's geth did not run as raft ID 4"
+	grep -h '^GETH raft [a-z]' "$QP_STATE"/logs/fake-*.log |
+		sed 's/\(enode:\/\/[0-9a-f]\{8\}\)[0-9a-f]*@[^ ]*/\1../' |
+		while read -r l; do note "$l"; done
+	note "first addLearner lost, sent again: quorum-3 is raft ID 4, a voter"
+}
+
+# Raft, the stand-ins sharing one cluster: two nodes join at once and the
+# daemons never propose a change while one is pending (the stand-in would
+# drop it): raft IDs 4 and 5, both voters, nothing dropped.
+case_join2net() {
+	local i ids id
+	standins
+	net 5
+	for i in 0 1 2; do lstart "$i" 3 FAKE_GETH_BLOCK=7 "$(fakenet)"; done
+	converge 3 120
+	for i in 3 4; do lstart "$i" 5 FAKE_GETH_BLOCK=7 "$(fakenet)"; done
+	for i in 3 4; do
+		qp_wait 90 ready "$i" || die "quorum-$i is not ready: $(summary "$i")"
+	done
+	ids=$(for i in 3 4; do geth_raftid "$i"; done | sort -u | tr '\n' ' ')
+	[ "$ids" = "4 5 " ] || die "raft IDs of the joiners: '$ids', want 4 and 5"
+	for i in 3 4; do
+		id=$(geth_raftid "$i")
+		qp_wait 90 net_voter "$id" "$(field_of "$i" node_id)" ||
+			die "quorum-$i is not raft ID $id, a voter: $(cat "$QP_STATE/fakenet/raft.json")"
+	done
+	if grep -h '^GETH raft change dropped' "$QP_STATE"/logs/fake-*.log; then
+		die "a conf change was proposed while another was pending"
+	fi
+	note "quorum-3 and quorum-4 are raft IDs 4 and 5, voters; nothing dropped"
+}
+
+# IBFT, the stand-ins sharing one chain: a node started with NODE_NUMBER=5
+# beside 4 validators is voted in by their daemons (each vote rides on a
+# block its validator proposes; 3 of 4 pass it), and each voter discards
+# its vote once it passed.
+case_ibftjoin() {
+	local i addr
+	standins
+	net 5
+	for i in 0 1 2 3; do lstart "$i" 4 CONSENSUS=istanbul "$(fakenet)"; done
+	converge 4 120
+	lstart 4 5 CONSENSUS=istanbul "$(fakenet)"
+	qp_wait 90 ready 4 || die "quorum-4 is not ready: $(summary 4)"
+	qp_wait 60 grep -q '^GETH istanbul propose 0x[0-9a-f]* true' \
+		"$QP_STATE/logs/fake-0.log" ||
+		die "validator quorum-0 did not vote the joiner in"
+	addr=$(sed -n 's/^GETH istanbul propose \(0x[0-9a-f]*\) true.*/\1/p' \
+		"$QP_STATE/logs/fake-0.log" | head -n 1)
+	qp_wait 120 net_nvalidators 5 ||
+		die "the shared chain has not 5 validators: $(net_validators | tr '\n' ' ')"
+	net_validators | grep -x "$addr" >/dev/null ||
+		die "$addr is not a validator"
+	grep -q "^GETH istanbul validators 5 " "$QP_STATE"/logs/fake-*.log ||
+		die "no stand-in logged the new validator set"
+	for i in 0 1 2 3; do
+		grep -q "^GETH istanbul propose $addr true" \
+			"$QP_STATE/logs/fake-$i.log" || continue
+		qp_wait 60 grep -q "^GETH istanbul discard $addr" \
+			"$QP_STATE/logs/fake-$i.log" ||
+			die "quorum-$i did not discard its vote once it passed"
+	done
+	grep -h '^GETH istanbul \(vote\|validators\|discard\)' \
+		"$QP_STATE"/logs/fake-*.log | cut -c1-110 |
+		while read -r l; do note "$l"; done
+	note "quorum-4 ($addr) voted in: 5 validators, the votes discarded"
+}
+
+# not_validator ADDR: ADDR is not in the shared chain's validator set.
+not_validator() { ! net_validators | grep -qx "$1"; }
+
+# addr_of I: node I's validator address (its node key's), as its stand-in
+# last started.
+addr_of() {
+	sed -n 's/^GETH run .* address=\(0x[0-9a-f]*\).*/\1/p' \
+		"$QP_STATE/logs/fake-$1.log" | tail -n 1
+}
+
+# IBFT 5 -> 4 on the shared stand-in chain: quorum-4 stopped first (as
+# Kubernetes deletes it), the others restarted one at a time with
+# NODE_NUMBER=4: they vote it out (4 of 4 online stay), withdraw their
+# votes, and drop it from their records and permissioned-nodes.json.
+case_ibftshrink() {
+	local i id4
+	standins
+	net 5
+	for i in 0 1 2 3 4; do lstart "$i" 5 CONSENSUS=istanbul "$(fakenet)"; done
+	converge 5 120
+	qp_wait 30 net_nvalidators 5 || die "not 5 validators: $(net_validators | tr '\n' ' ')"
+	id4=$(field_of 4 node_id)
+	stop 4
+	for i in 3 2 1 0; do
+		stop "$i"
+		lstart "$i" 4 CONSENSUS=istanbul "$(fakenet)"
+		qp_wait 60 ready "$i" || die "quorum-$i is not ready: $(summary "$i")"
+	done
+	note "quorum-4 stopped; quorum-0..3 restarted with NODE_NUMBER=4"
+	qp_wait 120 net_nvalidators 4 ||
+		die "quorum-4 was not voted out: $(net_validators | tr '\n' ' '); quorum-0: $(status_field 0 network.waiting)"
+	grep -q '^GETH istanbul propose 0x[0-9a-f]* false' "$QP_STATE/logs/fake-0.log" ||
+		die "quorum-0 did not vote quorum-4 out"
+	for i in 0 1 2 3; do
+		qp_wait 30 sh -c "! grep -q '\"ordinal\":4' '$(qp_dir "$i")/network.json'" ||
+			die "quorum-4 is still in quorum-$i's record"
+		grep -q "$id4" "$(qp_dir "$i")/dd/permissioned-nodes.json" &&
+			die "quorum-$i still permits quorum-4"
+		if grep -q '^GETH istanbul propose 0x[0-9a-f]* false' \
+			"$QP_STATE/logs/fake-$i.log"; then
+			qp_wait 30 grep -q '^GETH istanbul discard' \
+				"$QP_STATE/logs/fake-$i.log" ||
+				die "quorum-$i did not withdraw its vote"
+		fi
+	done
+	note "quorum-4 voted out: 4 validators, out of every record, votes withdrawn"
+}
+
+# IBFT: a vote-out that would leave two thirds or fewer of the validators
+# online is not cast, and /status says why: 4 validators, quorum-3 (goes)
+# and quorum-2 (stays) stopped, quorum-0 and 1 restarted with NODE_NUMBER=3.
+case_ibftrefuse() {
+	local i
+	standins
+	net 4
+	for i in 0 1 2 3; do lstart "$i" 4 CONSENSUS=istanbul "$(fakenet)"; done
+	converge 4 120
+	stop 3
+	stop 2
+	for i in 1 0; do
+		stop "$i"
+		lstart "$i" 3 CONSENSUS=istanbul "$(fakenet)"
+		qp_wait 60 ready "$i" || die "quorum-$i is not ready: $(summary "$i")"
+	done
+	qp_wait 30 sh -c "curl -s --max-time 2 http://$(qp_ip 0)/status |
+		grep -q 'not voting ordinal 3 out: of the 3 validators left, 2 would be online'" ||
+		die "quorum-0's network.waiting: $(status_field 0 network.waiting)"
+	grep -q '^GETH istanbul propose .* false' "$QP_STATE"/logs/fake-[01].log &&
+		die "a vote-out was cast with 2 of 4 validators online"
+	net_nvalidators 4 || die "validators changed: $(net_validators | tr '\n' ' ')"
+	grep -q '"ordinal":3' "$(qp_dir 0)/network.json" ||
+		die "quorum-3 left quorum-0's record"
+	note "not voted out with 2 of 4 online: $(status_field 0 network.waiting)"
+}
+
+# IBFT on the shared stand-in chain: quorum-3 loses its volume and comes
+# back with a new identity; after REPLACE_AFTER the validators vote the old
+# address out, the new identity joins and is voted in.
+case_ibftreplace() {
+	local i old new
+	standins
+	net 4
+	for i in 0 1 2 3; do
+		lstart "$i" 4 CONSENSUS=istanbul REPLACE_AFTER=3 "$(fakenet)"
+	done
+	converge 4 120
+	old=$(addr_of 3)
+	[ -n "$old" ] || die "no address for quorum-3"
+	stop 3
+	rm -rf "$(qp_dir 3)"
+	lstart 3 4 CONSENSUS=istanbul REPLACE_AFTER=3 "$(fakenet)"
+	qp_wait 120 not_validator "$old" ||
+		die "the old quorum-3 was not voted out: $(net_validators | tr '\n' ' ')"
+	note "the old quorum-3 ($old) voted out"
+	qp_wait 120 net_nvalidators 4 ||
+		die "the new quorum-3 was not voted in: $(net_validators | tr '\n' ' '); quorum-0: $(status_field 0 network.waiting)"
+	new=$(addr_of 3)
+	net_validators | grep -qx "$new" || die "the new quorum-3 ($new) is not a validator"
+	net_validators | grep -qx "$old" && die "the old quorum-3 is still a validator"
+	note "the new quorum-3 ($new) voted in: 4 validators"
+}
 
 # A first `geth init` killed part way (the stand-in's FAKE_GETH_INIT_KILL:
 # chaindata made, no genesis written, SIGKILL) fails the start, and the

@@ -100,23 +100,103 @@
  * Go escapes & < > in strings as \u0026 \u003c \u003e.
  *
  * This stand-in answers those methods (and net_version, admin_peers,
- * admin_removePeer, raft_addPeer/addLearner/removePeer/getRaftId,
- * istanbul_propose/discard/candidates) in the same shapes:
+ * admin_removePeer, raft_addPeer/addLearner/removePeer/promoteToPeer/
+ * getRaftId, istanbul_propose/discard/candidates) in the same shapes:
  *   eth_blockNumber  seconds since start (IBFT/QBFT: divided by the
  *                    block period, which must come from the genesis or
  *                    --istanbul.blockperiod, never the release default:
  *                    1 s up to 22.7.1, 5 s from 22.7.2), or
  *                    FAKE_GETH_BLOCK
- *   net_peerCount    FAKE_GETH_PEERS, else the static nodes but self plus
- *                    the other enodes given to admin_addPeer
+ *   admin_peers      the raft cluster's members or the static nodes, and
+ *                    the other enodes given to admin_addPeer, but self
+ *                    and those given to admin_removePeer; each as geth
+ *                    1.9.7's p2p.PeerInfo of a static peer it dialled:
+ *                    {"enode":"enode://<128 hex>@<ip>:30303?discport=0&
+ *                    raftport=50400" (Quorum's URLv4: discport only when
+ *                    it is not the port, raftport when known, a host name
+ *                    resolved),"id":"<keccak256(pubkey) hex>","name":
+ *                    "Geth/v1.9.7-stable(quorum-v2.7.0)/linux-amd64/
+ *                    go1.13.15","caps":["eth/63","eth/64"] (istanbul:
+ *                    ["istanbul/64"]),"network":{"localAddress":"<ip>:
+ *                    <port>","remoteAddress":"<ip>:<port>","inbound":
+ *                    false,"trusted":false,"static":true},"protocols":
+ *                    {"eth"|"istanbul":{"version":64,"difficulty":0,
+ *                    "head":"0x00.."}}}
+ *   net_peerCount    FAKE_GETH_PEERS, else admin_peers' length
  *   raft             members from static-nodes.json: raft ID = position
- *                    (1-based), minter = the lowest ID, others verifiers;
- *                    this node's ID is --raftjoinexisting when given;
- *                    raft_addPeer adds members; FAKE_GETH_NO_LEADER=1:
- *                    no leader (role "", raft_leader error)
- *   istanbul         the validators of the genesis extraData
- * and logs "GETH addPeer <url>" (admin_addPeer), "GETH raft addPeer <url>
- * id=N", "GETH raft removePeer N", "GETH istanbul propose <addr> <bool>".
+ *                    (1-based), minter = the lowest ID that is no
+ *                    learner, others verifiers; this node's ID is
+ *                    --raftjoinexisting when given; raft_addPeer/
+ *                    addLearner give the highest member or removed ID
+ *                    + 1 (IDs are never reused); promoteToPeer takes a
+ *                    learner only; a learner may not add, promote or
+ *                    remove another (handler.go's errors); a node not in
+ *                    the cluster (removed, or a joiner not added) sees
+ *                    [] and "" and no leader; FAKE_GETH_NO_LEADER=1: no
+ *                    leader (role "", raft_leader error)
+ *   istanbul         the validators of the genesis extraData; the
+ *                    candidates in memory (istanbul_propose/discard)
+ * and logs "GETH addPeer <url>" (admin_addPeer), "GETH removePeer <url>",
+ * the raft calls "GETH raft addPeer|addLearner <url> id=N", "GETH raft
+ * removePeer N", "GETH raft promoteToPeer N", each change as it applies
+ * "GETH raft applied <call>" (at once without FAKE_GETH_NET), "GETH
+ * istanbul propose <addr> <bool>", "GETH istanbul discard <addr>".
+ *
+ * FAKE_GETH_NET=<dir>: the stand-ins of one test network (on one host)
+ * share its state in <dir>, every read-modify-write under flock(<dir>/
+ * lock), every file replaced atomically (temp file, rename). Each one
+ * ticks every 200 ms. Its files:
+ *   alive/0x<address>  one per fake geth (its node key's address),
+ *                    touched at each tick; older than 1 s: that geth
+ *                    stopped (SIGTERM, SIGKILL). A stopped node is no
+ *                    raft leader, shows nodeActive false, is in no
+ *                    admin_peers (net_peerCount agrees) and neither
+ *                    proposes IBFT blocks nor counts for their quorum.
+ *   raft.json        the raft cluster: {"members":[{raftId,nodeId,
+ *                    hostname,p2pPort,discPort,raftPort,learner}],
+ *                    "removed":[raftId],"pending":{op,due,member..},
+ *                    "proposed":N}, made from its static-nodes.json by
+ *                    the first fake geth that is no joiner (without
+ *                    --raftjoinexisting). Every node answers raft_cluster,
+ *                    raft_role, raft_leader and raft_getRaftId from it
+ *                    (the rules above; the leader also runs). The conf
+ *                    changes (raft_addPeer/addLearner/removePeer/
+ *                    promoteToPeer) answer at once, checked against the
+ *                    applied cluster (so two adds proposed before the
+ *                    first applies get the same ID, as handler.go's),
+ *                    but only propose: the change applies
+ *                    FAKE_GETH_RAFT_COMMIT_MS (default 400) later, at a
+ *                    tick while there is a leader. A change proposed
+ *                    while one is pending is dropped silently (etcd:
+ *                    "ignored since pending unapplied configuration"):
+ *                    the call answers as ever, the change never shows;
+ *                    so are the network's first FAKE_GETH_RAFT_DROP=N
+ *                    changes (lost on the way); both log "GETH raft
+ *                    change dropped <call>".
+ *   chain.json       IBFT/QBFT: {"height","next","round","validators":
+ *                    [..],"votes":[{voter,address,auth}]}, made from the
+ *                    genesis validators by the first to start.
+ *                    eth_blockNumber answers the height (FAKE_GETH_BLOCK
+ *                    still wins), istanbul_getValidators the validators.
+ *                    Block h is due one block period after h-1 ("next");
+ *                    validators[(h + round) % N] (sorted: round robin)
+ *                    proposes it. If its geth runs, its tick makes the
+ *                    block with one vote: its first candidate that is no
+ *                    no-op (adding a validator, dropping a non-validator)
+ *                    ("GETH istanbul vote <voter> <addr> <bool>"); a
+ *                    voter's later vote on an address replaces its
+ *                    earlier one; more than floor(N/2) votes for a change
+ *                    pass it: the validators change, every vote on that
+ *                    address goes, and a dropped validator's own votes
+ *                    ("GETH istanbul validators <n> <addrs..>"), as
+ *                    snapshot.go. Candidates stay after they pass (in
+ *                    memory, as upstream: a leftover true votes the
+ *                    address back in). If the proposer's geth does not
+ *                    run, any tick makes a round change: the next
+ *                    validator proposes h one block period later ("GETH
+ *                    istanbul round change <h>: <addr> stopped"). With
+ *                    fewer than ceil(2N/3) validators running no block
+ *                    comes ("GETH istanbul stalled: ..").
  * FAKE_GETH_IPC=0: no socket at all (a geth that never answers).
  */
 #include <arpa/inet.h>
@@ -133,8 +213,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <dirent.h>
 #include <time.h>
@@ -504,8 +586,27 @@ static int rlp_items(const struct rlp *l, struct rlp *out, int max)
 }
 
 #define MAX_VALIDATORS 256
-static uint8_t validators[MAX_VALIDATORS][20];
-static int nvalidators;
+#define MAX_VOTES 1024
+
+/* A validator's vote on an address, as snapshot.go tallies them. */
+struct vote {
+	uint8_t voter[20], addr[20];
+	bool auth;
+};
+
+/*
+ * The chain's voting state: the genesis extraData's validators (sorted
+ * once geth runs), and with FAKE_GETH_NET the shared chain's (chain_load).
+ */
+static struct {
+	unsigned long long height;
+	double next;    /* wall clock time block height+1 is due */
+	unsigned round; /* round changes for block height+1 */
+	uint8_t val[MAX_VALIDATORS][20];
+	int nval;
+	struct vote votes[MAX_VOTES];
+	int nvotes;
+} chain;
 
 static void validator_list(const struct rlp *l, const char *what)
 {
@@ -518,9 +619,9 @@ static void validator_list(const struct rlp *l, const char *what)
 		if (v[i].list || v[i].len != 20)
 			fake_die(&F, 1, "%s: validator %d is not 20 bytes",
 			    what, i);
-		memcpy(validators[i], v[i].p, 20);
+		memcpy(chain.val[i], v[i].p, 20);
 	}
-	nvalidators = n;
+	chain.nval = n;
 }
 
 /* IBFT: vanity(32) || RLP([validators, seal, committedSeal]). */
@@ -821,13 +922,19 @@ static void check_genesis(const char *txt, struct genesis_info *gi)
 		else
 			ibft_extra(bytes, n);
 		free(bytes);
-		if (nvalidators == 0)
+		if (chain.nval == 0)
 			fake_die(&F, 1, "extraData carries no validators");
 	}
 	cJSON_Delete(g);
 }
 
 /* ---- commands ------------------------------------------------------- */
+
+/* The Go release the pretended geth is built with: go1.<this>.15. */
+static int go_minor(void)
+{
+	return ge(1, 10) ? 17 : 13;
+}
 
 static void cmd_version(void)
 {
@@ -844,7 +951,7 @@ static void cmd_version(void)
 	printf("Network Id: 1337\n");
 	printf("Go Version: go1.%d.15\nOperating System: linux\nGOPATH=\n"
 	       "GOROOT=/usr/local/go\n",
-	    ge(1, 10) ? 17 : 13);
+	    go_minor());
 	fake_log(&F, "version %u.%u.%u", vmaj, vmin, vpatch);
 	exit(0);
 }
@@ -926,7 +1033,7 @@ static void cmd_init(int argc, char **argv, int i)
 	fprintf(stderr, "INFO Successfully wrote genesis state database="
 			"chaindata\n");
 	fake_log(&F, "init ok %s chainid=%llu validators=%d", gpath,
-	    gi.chain_id, nvalidators);
+	    gi.chain_id, chain.nval);
 	exit(0);
 }
 
@@ -934,7 +1041,7 @@ static void cmd_init(int argc, char **argv, int i)
 struct enode {
 	char id[129];
 	char host[256];
-	unsigned port, raftport;
+	unsigned port, discport, raftport; /* discport: port when absent */
 	bool has_raftport;
 };
 
@@ -948,6 +1055,27 @@ static bool name_resolves(const char *host)
 	return ok;
 }
 
+/* NAME=<port> in the query q (NULL: none): 1 found, 0 absent, -1 bad. */
+static int query_port(const char *q, const char *name, unsigned *port)
+{
+	size_t n = strlen(name);
+	unsigned long v;
+	char *end;
+
+	for (const char *p = q; p != NULL; p = strchr(p + 1, '&')) {
+		if (strncmp(p + 1, name, n) != 0 || p[1 + n] != '=')
+			continue;
+		errno = 0;
+		v = strtoul(p + 2 + n, &end, 10);
+		if (end == p + 2 + n || errno != 0 || v > 65535 ||
+		    (*end && *end != '&'))
+			return -1;
+		*port = (unsigned)v;
+		return 1;
+	}
+	return 0;
+}
+
 static bool parse_enode_host(const char *u, struct enode *e, char *why,
     size_t wl, bool any_host)
 {
@@ -955,6 +1083,7 @@ static bool parse_enode_host(const char *u, struct enode *e, char *why,
 	char portbuf[16];
 	struct in6_addr a6;
 	struct in_addr a4;
+	int r;
 
 	memset(e, 0, sizeof(*e));
 	if (strncmp(u, "enode://", 8) != 0)
@@ -995,21 +1124,13 @@ static bool parse_enode_host(const char *u, struct enode *e, char *why,
 					 "need --raftdnsenable)",
 			   e->host),
 		       false;
-	if (q != NULL) {
-		const char *r = strstr(q, "raftport=");
-
-		if (r != NULL) {
-			char *end;
-			unsigned long rp = strtoul(r + 9, &end, 10);
-
-			if (rp == 0 || rp > 65535 || (*end && *end != '&'))
-				return snprintf(why, wl, "invalid raftport in "
-							 "query"),
-				       false;
-			e->raftport = (unsigned)rp;
-			e->has_raftport = true;
-		}
-	}
+	e->discport = e->port;
+	if (query_port(q, "discport", &e->discport) < 0)
+		return snprintf(why, wl, "invalid discport in query"), false;
+	r = query_port(q, "raftport", &e->raftport);
+	if (r < 0 || (r == 1 && e->raftport == 0))
+		return snprintf(why, wl, "invalid raftport in query"), false;
+	e->has_raftport = r == 1;
 	return true;
 }
 
@@ -1242,8 +1363,17 @@ struct member {
 	unsigned id;
 	char node_id[129];
 	char host[256];
-	unsigned port, raftport;
+	unsigned port, discport, raftport;
 	bool learner;
+};
+
+/* A raft conf change (with FAKE_GETH_NET applied once due). */
+enum change_op { CC_ADD_PEER, CC_ADD_LEARNER, CC_REMOVE, CC_PROMOTE };
+
+struct change {
+	enum change_op op;
+	struct member m; /* m.id for every op, the rest for the adds */
+	double due;      /* wall clock */
 };
 
 static struct {
@@ -1254,12 +1384,23 @@ static struct {
 	uint8_t id_hash[32];
 	unsigned port;
 	unsigned long networkid;
-	unsigned self_raft_id, max_raft_id;
+	unsigned self_raft_id;
+	char self_host[256]; /* its own enode's */
 	char ipc_path[600];
-	struct member m[MAX_MEMBERS]; /* static-nodes.json, then raft */
+	/* The raft cluster: static-nodes.json, then the applied changes
+	 * (FAKE_GETH_NET: the shared cluster, see raft_load); istanbul: the
+	 * static nodes. */
+	struct member m[MAX_MEMBERS];
 	int nm;
-	char added[MAX_MEMBERS][129]; /* admin_addPeer, not static */
+	unsigned removed[MAX_MEMBERS]; /* raft IDs, never reused */
+	int nremoved;
+	struct change pending; /* proposed, not applied (FAKE_GETH_NET) */
+	bool has_pending;
+	unsigned proposed; /* conf changes proposed (FAKE_GETH_RAFT_DROP) */
+	struct enode added[MAX_MEMBERS]; /* admin_addPeer, not members */
 	int nadded;
+	char dropped[MAX_MEMBERS][129]; /* admin_removePeer */
+	int ndropped;
 	uint8_t cand[MAX_VALIDATORS][20]; /* istanbul_propose */
 	bool cand_auth[MAX_VALIDATORS];
 	int ncand;
@@ -1276,23 +1417,25 @@ static struct member *member_by_id(const char *node_id)
 	return NULL;
 }
 
-static void add_member(const struct enode *e, unsigned id, bool learner)
+static void member_of(struct member *m, const struct enode *e, unsigned id,
+    bool learner)
 {
-	struct member *m;
-
-	if (node.nm == MAX_MEMBERS)
-		return;
-	m = &node.m[node.nm++];
+	memset(m, 0, sizeof(*m));
 	m->id = id;
 	snprintf(m->node_id, sizeof(m->node_id), "%s", e->id);
 	for (char *p = m->node_id; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	snprintf(m->host, sizeof(m->host), "%s", e->host);
 	m->port = e->port;
+	m->discport = e->discport;
 	m->raftport = e->raftport;
 	m->learner = learner;
-	if (id > node.max_raft_id)
-		node.max_raft_id = id;
+}
+
+static void add_member(const struct enode *e, unsigned id, bool learner)
+{
+	if (node.nm < MAX_MEMBERS)
+		member_of(&node.m[node.nm++], e, id, learner);
 }
 
 /* static-nodes.json (already checked by nodes_file): raft ID = position. */
@@ -1332,8 +1475,6 @@ static void raft_set_self(void)
 	}
 	if (m != NULL && node.self_raft_id > 0)
 		m->id = node.self_raft_id;
-	if (node.self_raft_id > node.max_raft_id)
-		node.max_raft_id = node.self_raft_id;
 }
 
 /* What the stand-in keeps as the genesis of a chain geth made mainnet. */
@@ -1412,7 +1553,7 @@ static void cmd_run(void)
 	uint8_t priv[32], pub[64], addr[20];
 	char self_id[129];
 	struct genesis_info gi;
-	struct enode self;
+	struct enode self = {.port = 0};
 	size_t len;
 	int raft_id = 0;
 
@@ -1507,8 +1648,8 @@ static void cmd_run(void)
 	if (gi.cons != C_NONE) {
 		bool in = false;
 
-		for (int i = 0; i < nvalidators; i++)
-			if (memcmp(validators[i], addr, 20) == 0)
+		for (int i = 0; i < chain.nval; i++)
+			if (memcmp(chain.val[i], addr, 20) == 0)
 				in = true;
 		if (!in)
 			fake_log(&F, "not a validator (a full node)");
@@ -1530,14 +1671,22 @@ static void cmd_run(void)
 		check_unlock(dd, http || ws);
 	(void)why;
 	check_ptm();
-	fake_log(&F, "run raft=%d raftid=%d cons=%d validators=%d enode=%.16s",
-	    has("raft"), raft_id, (int)gi.cons, nvalidators, self_id);
+	{
+		char ah[41];
+
+		encoding_hex(ah, addr, 20);
+		fake_log(&F, "run raft=%d raftid=%d cons=%d validators=%d "
+		    "enode=%.16s address=0x%s", has("raft"), raft_id,
+		    (int)gi.cons, chain.nval, self_id, ah);
+	}
 	node.raft = has("raft");
 	node.cons = gi.cons;
 	memcpy(node.self_id, self_id, sizeof(node.self_id));
 	memcpy(node.addr, addr, sizeof(node.addr));
 	keccak_256(pub, 64, node.id_hash);
 	node.port = (unsigned)get_uint("port", 30303);
+	snprintf(node.self_host, sizeof(node.self_host), "%s",
+	    self.host[0] != '\0' ? self.host : "127.0.0.1");
 	node.networkid = get_uint("networkid", 0);
 	node.self_raft_id = (unsigned)raft_id;
 	if (get_uint("raftjoinexisting", 0) > 0)
@@ -1558,6 +1707,8 @@ struct ipc_client {
 };
 
 static int ipc_epfd = -1, ipc_lfd = -1;
+#define EV_LISTEN UINT32_MAX     /* epoll data: the socket, */
+#define EV_TICK (UINT32_MAX - 1) /* the tick, else a client's index */
 static struct ipc_client ipc_cl[IPC_CLIENTS];
 
 struct rpc_err {
@@ -1579,11 +1730,11 @@ static cJSON *rpc_fail(struct rpc_err *e, int code, const char *fmt, ...)
 	return NULL;
 }
 
-static double mono_s(void)
+static double clock_s(clockid_t clk)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clk, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -1595,25 +1746,316 @@ static cJSON *quantity(unsigned long long v)
 	return cJSON_CreateString(b);
 }
 
+static void addr_hex(char b[43], const uint8_t a[20])
+{
+	b[0] = '0';
+	b[1] = 'x';
+	encoding_hex(b + 2, a, 20);
+}
+
 static cJSON *address(const uint8_t a[20])
 {
-	char b[43] = "0x";
+	char b[43];
 
-	encoding_hex(b + 2, a, 20);
+	addr_hex(b, a);
 	return cJSON_CreateString(b);
 }
 
-static unsigned long long block_number(void)
+static bool addr_arg(const cJSON *v, uint8_t out[20])
 {
-	const char *v = fake_knob(&F, "BLOCK");
+	return cJSON_IsString(v) && strlen(v->valuestring) == 42 &&
+	       strncmp(v->valuestring, "0x", 2) == 0 &&
+	       encoding_unhex(out, 20, v->valuestring + 2, 40) == 0;
+}
 
-	if (v != NULL)
-		return strtoull(v, NULL, 10);
-	if (node.mainnet)
-		return 0; /* no peer shares its chain: nothing to sync */
-	/* IBFT/QBFT: one block per period. */
-	return (unsigned long long)(mono_s() - node.t0) /
-	       (node.period > 0 ? node.period : 1);
+static int cmp_addr(const void *a, const void *b)
+{
+	return memcmp(a, b, 20);
+}
+
+/* "Geth/v1.9.7-stable(quorum-v2.7.0)/linux-amd64/go1.13.15" */
+static void client_name(char *b, size_t n)
+{
+	snprintf(b, n, "Geth/v%u.%u.%u-stable(quorum-v%s)/linux-amd64/"
+		       "go1.%d.15",
+	    vmaj, vmin, vpatch, quorum_version, go_minor());
+}
+
+/* The enode URL as Quorum's URLv4 renders it. */
+static void enode_url(char *b, size_t n, const char *id, const char *host,
+    unsigned port, unsigned discport, unsigned raftport)
+{
+	bool v6 = strchr(host, ':') != NULL;
+	int k = snprintf(b, n, "enode://%s@%s%s%s:%u", id, v6 ? "[" : "",
+	    host, v6 ? "]" : "", port);
+	char sep = '?';
+
+	if (discport != port && k > 0 && (size_t)k < n) {
+		k += snprintf(b + k, n - (size_t)k, "?discport=%u", discport);
+		sep = '&';
+	}
+	if (raftport != 0 && k > 0 && (size_t)k < n)
+		snprintf(b + k, n - (size_t)k, "%craftport=%u", sep, raftport);
+}
+
+/* ---- one network's shared state (FAKE_GETH_NET, see the top) -------- */
+
+#define TICK_MS 200       /* alive files, due raft changes, blocks */
+#define ALIVE_STALE_S 1.0 /* an alive file this old: that geth stopped */
+
+static struct {
+	const char *dir; /* NULL: each fake geth keeps its own view */
+	int lockfd, alivefd, timerfd;
+} net = {NULL, -1, -1, -1};
+
+static void net_lock(void)
+{
+	while (flock(net.lockfd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			fake_die(&F, 1, "flock %s/lock: %s", net.dir,
+			    strerror(errno));
+}
+
+static void net_unlock(void)
+{
+	flock(net.lockfd, LOCK_UN);
+}
+
+/* Locks the shared state and reads the file NAME by from (if there is
+ * one): true if there is. */
+static bool net_load(const char *name, void (*from)(const cJSON *))
+{
+	char path[600], *txt;
+	cJSON *j;
+
+	net_lock();
+	snprintf(path, sizeof(path), "%s/%s", net.dir, name);
+	txt = slurp(path, 1 << 22, NULL);
+	if (txt == NULL)
+		return false;
+	j = cJSON_Parse(txt);
+	free(txt);
+	if (j == NULL)
+		fake_die(&F, 1, "%s: not JSON", path);
+	from(j);
+	cJSON_Delete(j);
+	return true;
+}
+
+/* Writes the file NAME from to() if changed (atomically: temp file,
+ * rename) and unlocks. */
+static void net_store(const char *name, cJSON *(*to)(void), bool changed)
+{
+	char path[600], tmp[640], *txt = NULL;
+	cJSON *j;
+	FILE *fp;
+
+	if (changed) {
+		j = to();
+		txt = cJSON_Print(j);
+		cJSON_Delete(j);
+		snprintf(path, sizeof(path), "%s/%s", net.dir, name);
+		snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
+		    (long)getpid());
+		fp = txt != NULL ? fopen(tmp, "we") : NULL;
+		if (fp == NULL || fputs(txt, fp) < 0 || fclose(fp) != 0 ||
+		    rename(tmp, path) != 0)
+			fake_die(&F, 1, "cannot write %s: %s", path,
+			    strerror(errno));
+		free(txt);
+	}
+	net_unlock();
+}
+
+static void alive_path(char *b, size_t n, const uint8_t addr[20])
+{
+	char h[43];
+
+	addr_hex(h, addr);
+	snprintf(b, n, "%s/alive/%s", net.dir, h);
+}
+
+/* The fake geth of the node with this address runs: its alive file is
+ * fresh. Without FAKE_GETH_NET every node runs. */
+static bool addr_alive(const uint8_t addr[20])
+{
+	char path[600];
+	struct stat st;
+
+	if (net.dir == NULL || memcmp(addr, node.addr, 20) == 0)
+		return true;
+	alive_path(path, sizeof(path), addr);
+	return stat(path, &st) == 0 &&
+	       clock_s(CLOCK_REALTIME) - ((double)st.st_mtim.tv_sec +
+					     (double)st.st_mtim.tv_nsec / 1e9) <=
+		   ALIVE_STALE_S;
+}
+
+static bool id_alive(const char *node_id)
+{
+	uint8_t pub[64], a[20];
+
+	if (encoding_unhex(pub, 64, node_id, strlen(node_id)) < 0)
+		return false;
+	ethkey_address(pub, a);
+	return addr_alive(a);
+}
+
+/* ---- raft ------------------------------------------------------------ */
+
+static const char *const change_ops[] = {"addPeer", "addLearner",
+    "removePeer", "promoteToPeer"};
+
+static unsigned json_uint(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0)
+		return 0;
+	return (unsigned)v->valuedouble;
+}
+
+static void json_str(char *b, size_t n, const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	snprintf(b, n, "%s", cJSON_IsString(v) ? v->valuestring : "");
+}
+
+static void member_to_json(cJSON *o, const struct member *m)
+{
+	cJSON_AddNumberToObject(o, "raftId", m->id);
+	cJSON_AddStringToObject(o, "nodeId", m->node_id);
+	cJSON_AddStringToObject(o, "hostname", m->host);
+	cJSON_AddNumberToObject(o, "p2pPort", m->port);
+	cJSON_AddNumberToObject(o, "discPort", m->discport);
+	cJSON_AddNumberToObject(o, "raftPort", m->raftport);
+	cJSON_AddBoolToObject(o, "learner", m->learner);
+}
+
+static void member_from_json(struct member *m, const cJSON *o)
+{
+	memset(m, 0, sizeof(*m));
+	m->id = json_uint(o, "raftId");
+	json_str(m->node_id, sizeof(m->node_id), o, "nodeId");
+	json_str(m->host, sizeof(m->host), o, "hostname");
+	m->port = json_uint(o, "p2pPort");
+	m->discport = json_uint(o, "discPort");
+	m->raftport = json_uint(o, "raftPort");
+	m->learner = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+	    "learner"));
+}
+
+/*
+ * raft.json: {"members":[{raftId,nodeId,hostname,p2pPort,discPort,
+ * raftPort,learner}..],"removed":[raftId..],"pending":{"op":"addLearner",
+ * "due":<unix time>, and the member's fields},"proposed":N}
+ */
+static cJSON *raft_to_json(void)
+{
+	cJSON *j = cJSON_CreateObject(), *a, *o;
+
+	a = cJSON_AddArrayToObject(j, "members");
+	for (int i = 0; i < node.nm; i++) {
+		o = cJSON_CreateObject();
+		member_to_json(o, &node.m[i]);
+		cJSON_AddItemToArray(a, o);
+	}
+	a = cJSON_AddArrayToObject(j, "removed");
+	for (int i = 0; i < node.nremoved; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber(node.removed[i]));
+	if (node.has_pending) {
+		o = cJSON_AddObjectToObject(j, "pending");
+		cJSON_AddStringToObject(o, "op", change_ops[node.pending.op]);
+		cJSON_AddNumberToObject(o, "due", node.pending.due);
+		member_to_json(o, &node.pending.m);
+	}
+	cJSON_AddNumberToObject(j, "proposed", node.proposed);
+	return j;
+}
+
+static void raft_from_json(const cJSON *j)
+{
+	const cJSON *it, *p = cJSON_GetObjectItemCaseSensitive(j, "pending");
+	char op[32];
+
+	node.nm = node.nremoved = 0;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(j, "members"))
+		if (node.nm < MAX_MEMBERS)
+			member_from_json(&node.m[node.nm++], it);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(j, "removed"))
+		if (node.nremoved < MAX_MEMBERS && cJSON_IsNumber(it))
+			node.removed[node.nremoved++] =
+			    (unsigned)it->valuedouble;
+	node.has_pending = cJSON_IsObject(p);
+	if (node.has_pending) {
+		member_from_json(&node.pending.m, p);
+		json_str(op, sizeof(op), p, "op");
+		node.pending.op = CC_ADD_PEER;
+		for (size_t k = 0; k < sizeof(change_ops) / sizeof(*change_ops);
+		     k++)
+			if (strcmp(op, change_ops[k]) == 0)
+				node.pending.op = (enum change_op)k;
+		it = cJSON_GetObjectItemCaseSensitive(p, "due");
+		node.pending.due = cJSON_IsNumber(it) ? it->valuedouble : 0;
+	}
+	node.proposed = json_uint(j, "proposed");
+}
+
+/*
+ * The raft cluster the answers come from: this node's own (node.m) or,
+ * with FAKE_GETH_NET, the shared raft.json read into node.m and locked
+ * until raft_store (none before a node that is no joiner started: then
+ * nobody is a member).
+ */
+static void raft_load(void)
+{
+	if (net.dir == NULL || !node.raft)
+		return;
+	node.nm = node.nremoved = 0;
+	node.has_pending = false;
+	node.proposed = 0;
+	net_load("raft.json", raft_from_json);
+}
+
+static void raft_store(bool changed)
+{
+	if (net.dir != NULL && node.raft)
+		net_store("raft.json", raft_to_json, changed);
+}
+
+/* This node in the cluster, or NULL (removed, or a joiner not added yet:
+ * --raftjoinexisting N makes it N and no other ID). */
+static const struct member *raft_self(void)
+{
+	const struct member *m = member_by_id(node.self_id);
+
+	if (m != NULL && get_uint("raftjoinexisting", 0) > 0 &&
+	    m->id != node.self_raft_id)
+		return NULL;
+	return m;
+}
+
+static struct member *member_by_raft_id(unsigned id)
+{
+	for (int i = 0; i < node.nm; i++)
+		if (node.m[i].id == id)
+			return &node.m[i];
+	return NULL;
+}
+
+/* handler.go nextRaftId: above every applied and every removed ID. */
+static unsigned next_raft_id(void)
+{
+	unsigned max = 0;
+
+	for (int i = 0; i < node.nm; i++)
+		if (node.m[i].id > max)
+			max = node.m[i].id;
+	for (int i = 0; i < node.nremoved; i++)
+		if (node.removed[i] > max)
+			max = node.removed[i];
+	return max + 1;
 }
 
 static bool no_leader(void)
@@ -1623,7 +2065,7 @@ static bool no_leader(void)
 	return node.mainnet || (v != NULL && strcmp(v, "1") == 0);
 }
 
-/* The minter: the lowest raft ID that is not a learner. */
+/* The minter: the lowest raft ID that is no learner and whose geth runs. */
 static const struct member *raft_leader(void)
 {
 	const struct member *best = NULL;
@@ -1631,7 +2073,7 @@ static const struct member *raft_leader(void)
 	if (no_leader())
 		return NULL;
 	for (int i = 0; i < node.nm; i++)
-		if (!node.m[i].learner &&
+		if (!node.m[i].learner && id_alive(node.m[i].node_id) &&
 		    (best == NULL || node.m[i].id < best->id))
 			best = &node.m[i];
 	return best;
@@ -1646,6 +2088,410 @@ static const char *role_of(const struct member *m)
 	if (m->learner)
 		return "learner";
 	return m == l ? "minter" : "verifier";
+}
+
+/* "addLearner enode://...&raftport=50400 id=4", "removePeer 3" */
+static void change_text(char *b, size_t n, const struct change *c)
+{
+	char url[600];
+
+	if (c->op == CC_ADD_PEER || c->op == CC_ADD_LEARNER) {
+		enode_url(url, sizeof(url), c->m.node_id, c->m.host, c->m.port,
+		    c->m.discport, c->m.raftport);
+		snprintf(b, n, "%s %s id=%u", change_ops[c->op], url, c->m.id);
+	} else {
+		snprintf(b, n, "%s %u", change_ops[c->op], c->m.id);
+	}
+}
+
+/* A committed change, as handler.go applies it: adding a learner's ID
+ * as a peer promotes it; a removed ID is never used again. */
+static void raft_apply(const struct change *c)
+{
+	struct member *m = member_by_raft_id(c->m.id);
+	char what[800];
+
+	switch (c->op) {
+	case CC_ADD_PEER:
+	case CC_ADD_LEARNER:
+		if (m != NULL) {
+			if (c->op == CC_ADD_PEER)
+				m->learner = false;
+		} else if (node.nm < MAX_MEMBERS) {
+			node.m[node.nm] = c->m;
+			node.m[node.nm++].learner = c->op == CC_ADD_LEARNER;
+		}
+		break;
+	case CC_REMOVE:
+		if (m != NULL)
+			*m = node.m[--node.nm];
+		if (node.nremoved < MAX_MEMBERS)
+			node.removed[node.nremoved++] = c->m.id;
+		break;
+	case CC_PROMOTE:
+		if (m != NULL)
+			m->learner = false;
+		break;
+	}
+	change_text(what, sizeof(what), c);
+	fake_log(&F, "raft applied %s", what);
+}
+
+static unsigned long knob_ulong(const char *name, unsigned long dflt)
+{
+	const char *v = fake_knob(&F, name);
+
+	return v != NULL && v[0] != '\0' ? strtoul(v, NULL, 10) : dflt;
+}
+
+/*
+ * A conf change: applied at once, or with FAKE_GETH_NET a proposal that
+ * is applied FAKE_GETH_RAFT_COMMIT_MS later (raft_tick), unless dropped:
+ * one is pending already, or it is among the network's first
+ * FAKE_GETH_RAFT_DROP.
+ */
+static void raft_propose(struct change *c)
+{
+	char what[800];
+
+	if (net.dir == NULL) {
+		raft_apply(c);
+		return;
+	}
+	if (node.has_pending ||
+	    node.proposed < knob_ulong("RAFT_DROP", 0)) {
+		change_text(what, sizeof(what), c);
+		fake_log(&F, "raft change dropped %s", what);
+	} else {
+		c->due = clock_s(CLOCK_REALTIME) +
+			 (double)knob_ulong("RAFT_COMMIT_MS", 400) / 1000;
+		node.pending = *c;
+		node.has_pending = true;
+	}
+	node.proposed++;
+}
+
+/* The pending change, once due and while there is a leader. */
+static void raft_tick(void)
+{
+	bool due;
+
+	raft_load();
+	due = node.has_pending &&
+	      clock_s(CLOCK_REALTIME) >= node.pending.due &&
+	      raft_leader() != NULL;
+	if (due) {
+		raft_apply(&node.pending);
+		node.has_pending = false;
+	}
+	raft_store(due);
+}
+
+/* What api.go and handler.go check before proposing a change. */
+static bool raft_may(enum change_op op, unsigned id, struct rpc_err *e)
+{
+	const struct member *me = raft_self();
+
+	if (me == NULL) {
+		rpc_fail(e, -32000, "node not part of raft cluster. "
+		    "operations not allowed");
+		return false;
+	}
+	if (!me->learner || (op == CC_REMOVE && id == me->id))
+		return true;
+	rpc_fail(e, -32000, "%s", op == CC_REMOVE ? "learner node can't "
+	    "remove other peer" : op == CC_PROMOTE ? "learner node can't "
+	    "promote to peer" : "learner node can't add peer or learner");
+	return false;
+}
+
+/* ---- IBFT/QBFT --------------------------------------------------------- */
+
+/*
+ * chain.json: {"height":H,"next":<unix time block H+1 is due>,"round":R,
+ * "validators":["0x.."],"votes":[{"voter":"0x..","address":"0x..",
+ * "auth":true}..]}
+ */
+static cJSON *chain_to_json(void)
+{
+	cJSON *j = cJSON_CreateObject(), *a, *o;
+
+	cJSON_AddNumberToObject(j, "height", (double)chain.height);
+	cJSON_AddNumberToObject(j, "next", chain.next);
+	cJSON_AddNumberToObject(j, "round", chain.round);
+	a = cJSON_AddArrayToObject(j, "validators");
+	for (int i = 0; i < chain.nval; i++)
+		cJSON_AddItemToArray(a, address(chain.val[i]));
+	a = cJSON_AddArrayToObject(j, "votes");
+	for (int i = 0; i < chain.nvotes; i++) {
+		o = cJSON_CreateObject();
+		cJSON_AddItemToObject(o, "voter", address(chain.votes[i].voter));
+		cJSON_AddItemToObject(o, "address",
+		    address(chain.votes[i].addr));
+		cJSON_AddBoolToObject(o, "auth", chain.votes[i].auth);
+		cJSON_AddItemToArray(a, o);
+	}
+	return j;
+}
+
+static void chain_from_json(const cJSON *j)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(j, "next");
+
+	chain.height = json_uint(j, "height");
+	chain.next = cJSON_IsNumber(it) ? it->valuedouble : 0;
+	chain.round = json_uint(j, "round");
+	chain.nval = chain.nvotes = 0;
+	cJSON_ArrayForEach(it,
+	    cJSON_GetObjectItemCaseSensitive(j, "validators"))
+		if (chain.nval < MAX_VALIDATORS &&
+		    addr_arg(it, chain.val[chain.nval]))
+			chain.nval++;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(j, "votes"))
+	{
+		struct vote *v = &chain.votes[chain.nvotes];
+
+		if (chain.nvotes == MAX_VOTES ||
+		    !addr_arg(cJSON_GetObjectItemCaseSensitive(it, "voter"),
+			v->voter) ||
+		    !addr_arg(cJSON_GetObjectItemCaseSensitive(it, "address"),
+			v->addr))
+			continue;
+		v->auth = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it,
+		    "auth"));
+		chain.nvotes++;
+	}
+}
+
+/* The chain: the genesis's, or with FAKE_GETH_NET the shared chain.json
+ * read into chain and locked until chain_store. */
+static void chain_load(void)
+{
+	if (net.dir != NULL)
+		net_load("chain.json", chain_from_json);
+}
+
+static void chain_store(bool changed)
+{
+	if (net.dir != NULL)
+		net_store("chain.json", chain_to_json, changed);
+}
+
+static int validator_index(const uint8_t a[20])
+{
+	for (int i = 0; i < chain.nval; i++)
+		if (memcmp(chain.val[i], a, 20) == 0)
+			return i;
+	return -1;
+}
+
+/* Drops the votes on (by != 0: by) the address a. */
+static void drop_votes(const uint8_t a[20], bool by)
+{
+	for (int i = 0; i < chain.nvotes;) {
+		if (memcmp(by ? chain.votes[i].voter : chain.votes[i].addr, a,
+			20) == 0)
+			chain.votes[i] = chain.votes[--chain.nvotes];
+		else
+			i++;
+	}
+}
+
+/*
+ * snapshot.go apply: the voter's earlier vote on the address goes; once
+ * more than half the validators agree the set changes, every vote on the
+ * address goes and so do the votes a dropped validator cast.
+ */
+static void chain_vote(const uint8_t voter[20], const uint8_t a[20],
+    bool auth)
+{
+	char va[43], aa[43], line[64 + 43 * MAX_VALIDATORS];
+	int n = 0, k;
+
+	for (int i = 0; i < chain.nvotes; i++)
+		if (memcmp(chain.votes[i].voter, voter, 20) == 0 &&
+		    memcmp(chain.votes[i].addr, a, 20) == 0)
+			chain.votes[i] = chain.votes[--chain.nvotes];
+	if (chain.nvotes < MAX_VOTES) {
+		memcpy(chain.votes[chain.nvotes].voter, voter, 20);
+		memcpy(chain.votes[chain.nvotes].addr, a, 20);
+		chain.votes[chain.nvotes++].auth = auth;
+	}
+	addr_hex(va, voter);
+	addr_hex(aa, a);
+	fake_log(&F, "istanbul vote %s %s %s", va, aa, auth ? "true" : "false");
+	for (int i = 0; i < chain.nvotes; i++)
+		n += memcmp(chain.votes[i].addr, a, 20) == 0 &&
+		     chain.votes[i].auth == auth;
+	if (n <= chain.nval / 2)
+		return;
+	if (auth && chain.nval < MAX_VALIDATORS) {
+		memcpy(chain.val[chain.nval++], a, 20);
+		qsort(chain.val, (size_t)chain.nval, 20, cmp_addr);
+	} else if (!auth && (k = validator_index(a)) >= 0) {
+		memmove(chain.val[k], chain.val[k + 1],
+		    (size_t)(chain.nval - k - 1) * 20);
+		chain.nval--;
+		drop_votes(a, true);
+	}
+	drop_votes(a, false);
+	k = snprintf(line, sizeof(line), "%d", chain.nval);
+	for (int i = 0; i < chain.nval; i++) {
+		addr_hex(va, chain.val[i]);
+		k += snprintf(line + k, sizeof(line) - (size_t)k, " %s", va);
+	}
+	fake_log(&F, "istanbul validators %s", line);
+}
+
+/* This node proposes block height+1, with one vote: its first candidate
+ * that is no no-op (adding a validator, dropping a non-validator). */
+static void chain_block(void)
+{
+	for (int i = 0; i < node.ncand; i++) {
+		if ((validator_index(node.cand[i]) >= 0) == node.cand_auth[i])
+			continue;
+		chain_vote(node.addr, node.cand[i], node.cand_auth[i]);
+		break;
+	}
+	chain.height++;
+	chain.round = 0;
+	chain.next += (double)node.period;
+}
+
+/*
+ * Every block due: the proposer of block h (round r) is validators[(h +
+ * r) % N]; it makes the block if its geth runs; if not, anyone's tick
+ * makes it a round change (block h one block period later, from the
+ * next validator); with fewer than ceil(2N/3) validators running no
+ * block comes.
+ */
+static void chain_tick(void)
+{
+	static bool stalled;
+	double now = clock_s(CLOCK_REALTIME);
+	bool changed = false;
+
+	chain_load();
+	while (now >= chain.next) {
+		int n = chain.nval, live = 0;
+		const uint8_t *p;
+		char pa[43];
+
+		for (int i = 0; i < n; i++)
+			live += addr_alive(chain.val[i]);
+		if (n == 0 || live * 3 < 2 * n) {
+			if (!stalled)
+				fake_log(&F, "istanbul stalled: %d of %d "
+				    "validators run", live, n);
+			stalled = true;
+			chain.next = now + (double)node.period;
+			changed = true;
+			break;
+		}
+		stalled = false;
+		p = chain.val[(chain.height + 1 + chain.round) % (unsigned)n];
+		if (!addr_alive(p)) {
+			addr_hex(pa, p);
+			fake_log(&F, "istanbul round change %llu: %s stopped",
+			    chain.height + 1, pa);
+			chain.round++;
+			chain.next = now + (double)node.period;
+			changed = true;
+			continue;
+		}
+		if (memcmp(p, node.addr, 20) != 0)
+			break; /* its own tick makes it */
+		chain_block();
+		changed = true;
+	}
+	chain_store(changed);
+}
+
+/* ---- IPC answers ------------------------------------------------------ */
+
+static unsigned long long block_number(void)
+{
+	const char *v = fake_knob(&F, "BLOCK");
+	unsigned long long h;
+
+	if (v != NULL)
+		return strtoull(v, NULL, 10);
+	if (node.mainnet)
+		return 0; /* no peer shares its chain: nothing to sync */
+	if (net.dir != NULL && node.cons != C_NONE) {
+		chain_load();
+		h = chain.height;
+		chain_store(false);
+		return h;
+	}
+	/* IBFT/QBFT: one block per period. */
+	return (unsigned long long)(clock_s(CLOCK_MONOTONIC) - node.t0) /
+	       (node.period > 0 ? node.period : 1);
+}
+
+static bool is_dropped(const char *id)
+{
+	for (int i = 0; i < node.ndropped; i++)
+		if (strcasecmp(node.dropped[i], id) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * This node's p2p peers, up to max into out (NULL: just count): its raft
+ * cluster or static nodes and the enodes given to admin_addPeer, but
+ * itself and those given to admin_removePeer; with FAKE_GETH_NET only
+ * those whose geth runs.
+ */
+static int peers(struct enode *out, int max)
+{
+	int n = 0;
+
+	raft_load();
+	for (int i = 0; i < node.nm + node.nadded; i++) {
+		struct enode e = {.port = 0};
+
+		if (i < node.nm) {
+			const struct member *m = &node.m[i];
+
+			snprintf(e.id, sizeof(e.id), "%s", m->node_id);
+			snprintf(e.host, sizeof(e.host), "%s", m->host);
+			e.port = m->port;
+			e.discport = m->discport;
+			e.raftport = m->raftport;
+		} else {
+			e = node.added[i - node.nm];
+			if (member_by_id(e.id) != NULL)
+				continue;
+		}
+		if (strcasecmp(e.id, node.self_id) == 0 || is_dropped(e.id) ||
+		    !id_alive(e.id))
+			continue;
+		if (out != NULL && n < max)
+			out[n] = e;
+		n++;
+	}
+	raft_store(false);
+	return n;
+}
+
+/* The address of a host name (the first), the name if none. */
+static void host_ip(char *b, size_t n, const char *host)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+
+	snprintf(b, n, "%s", host);
+	if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL)
+		return;
+	if (res->ai_family == AF_INET)
+		inet_ntop(AF_INET,
+		    &((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr, b,
+		    (socklen_t)n);
+	else if (res->ai_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((struct sockaddr_in6 *)(void *)res->ai_addr)->sin6_addr,
+		    b, (socklen_t)n);
+	freeaddrinfo(res);
 }
 
 static cJSON *m_block(const cJSON *p, struct rpc_err *e)
@@ -1664,7 +2510,63 @@ static cJSON *m_peers(const cJSON *p, struct rpc_err *e)
 	/* Peers on another genesis are dropped at the handshake. */
 	if (node.mainnet)
 		return quantity(0);
-	return quantity((unsigned long long)(node.nm - 1 + node.nadded));
+	return quantity((unsigned long long)peers(NULL, 0));
+}
+
+/* p2p.PeerInfo of geth 1.9.7, as Quorum 2.7.0 fills it for a static
+ * peer it dialled. */
+static cJSON *m_admin_peers(const cJSON *p, struct rpc_err *e)
+{
+	static struct enode ps[2 * MAX_MEMBERS];
+	static const char zero_hash[] = "0x0000000000000000000000000000000000"
+					"000000000000000000000000000000";
+	cJSON *a = cJSON_CreateArray(), *o, *caps, *nw, *proto;
+	int n = node.mainnet ? 0 : peers(ps, 2 * MAX_MEMBERS);
+	char b[700], ip[64], self_ip[64];
+	uint8_t pub[64], h[32];
+	bool v6;
+
+	(void)p, (void)e;
+	host_ip(self_ip, sizeof(self_ip), node.self_host);
+	for (int i = 0; i < n && i < 2 * MAX_MEMBERS; i++) {
+		host_ip(ip, sizeof(ip), ps[i].host);
+		o = cJSON_CreateObject();
+		enode_url(b, sizeof(b), ps[i].id, ip, ps[i].port,
+		    ps[i].discport, ps[i].raftport);
+		cJSON_AddStringToObject(o, "enode", b);
+		if (encoding_unhex(pub, 64, ps[i].id, 128) == 0) {
+			keccak_256(pub, 64, h);
+			encoding_hex(b, h, 32);
+			cJSON_AddStringToObject(o, "id", b);
+		}
+		client_name(b, sizeof(b));
+		cJSON_AddStringToObject(o, "name", b);
+		caps = cJSON_AddArrayToObject(o, "caps");
+		if (node.raft) {
+			cJSON_AddItemToArray(caps, cJSON_CreateString("eth/63"));
+			cJSON_AddItemToArray(caps, cJSON_CreateString("eth/64"));
+		} else {
+			cJSON_AddItemToArray(caps,
+			    cJSON_CreateString("istanbul/64"));
+		}
+		nw = cJSON_AddObjectToObject(o, "network");
+		snprintf(b, sizeof(b), "%s:%d", self_ip, 40000 + i);
+		cJSON_AddStringToObject(nw, "localAddress", b);
+		v6 = strchr(ip, ':') != NULL;
+		snprintf(b, sizeof(b), "%s%s%s:%u", v6 ? "[" : "", ip,
+		    v6 ? "]" : "", ps[i].port);
+		cJSON_AddStringToObject(nw, "remoteAddress", b);
+		cJSON_AddBoolToObject(nw, "inbound", false);
+		cJSON_AddBoolToObject(nw, "trusted", false);
+		cJSON_AddBoolToObject(nw, "static", true);
+		proto = cJSON_AddObjectToObject(cJSON_AddObjectToObject(o,
+		    "protocols"), node.raft ? "eth" : "istanbul");
+		cJSON_AddNumberToObject(proto, "version", 64);
+		cJSON_AddNumberToObject(proto, "difficulty", 0);
+		cJSON_AddStringToObject(proto, "head", zero_hash);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
 }
 
 static cJSON *m_version(const cJSON *p, struct rpc_err *e)
@@ -1682,12 +2584,6 @@ static cJSON *m_false(const cJSON *p, struct rpc_err *e)
 	return cJSON_CreateFalse();
 }
 
-static cJSON *m_empty(const cJSON *p, struct rpc_err *e)
-{
-	(void)p, (void)e;
-	return cJSON_CreateArray();
-}
-
 static cJSON *m_node_info(const cJSON *p, struct rpc_err *e)
 {
 	static const char zero_hash[] = "0x0000000000000000000000000000000000"
@@ -1698,9 +2594,7 @@ static cJSON *m_node_info(const cJSON *p, struct rpc_err *e)
 	(void)p, (void)e;
 	encoding_hex(h, node.id_hash, 32);
 	cJSON_AddStringToObject(o, "id", h);
-	snprintf(b, sizeof(b), "Geth/v%u.%u.%u-stable(quorum-v%s)/linux-amd64/"
-			       "go1.13.15",
-	    vmaj, vmin, vpatch, quorum_version);
+	client_name(b, sizeof(b));
 	cJSON_AddStringToObject(o, "name", b);
 	snprintf(b, sizeof(b), "enode://%s@127.0.0.1:%u?discport=0",
 	    node.self_id, node.port);
@@ -1726,61 +2620,88 @@ static cJSON *m_node_info(const cJSON *p, struct rpc_err *e)
 	return o;
 }
 
-static cJSON *m_add_peer(const cJSON *p, struct rpc_err *e)
+/* admin_addPeer/admin_removePeer: the enode argument. */
+static bool enode_arg(const cJSON *p, struct enode *en, struct rpc_err *e)
 {
 	const cJSON *u = cJSON_GetArrayItem(p, 0);
 	char why[160];
-	struct enode en;
 
-	if (!cJSON_IsString(u))
-		return rpc_fail(e, -32602, "invalid argument 0: json: cannot "
+	if (!cJSON_IsString(u)) {
+		rpc_fail(e, -32602, "invalid argument 0: json: cannot "
 		    "unmarshal non-string into Go value of type string");
-	if (!parse_enode_host(u->valuestring, &en, why, sizeof(why), true))
-		return rpc_fail(e, -32000, "invalid enode: %s", why);
-	fake_log(&F, "addPeer %s", u->valuestring);
-	if (member_by_id(en.id) == NULL && strcasecmp(en.id, node.self_id)) {
-		bool seen = false;
+		return false;
+	}
+	if (!parse_enode_host(u->valuestring, en, why, sizeof(why), true)) {
+		rpc_fail(e, -32000, "invalid enode: %s", why);
+		return false;
+	}
+	return true;
+}
 
-		for (int i = 0; i < node.nadded; i++)
-			if (strcasecmp(node.added[i], en.id) == 0)
-				seen = true;
-		if (!seen && node.nadded < MAX_MEMBERS)
-			snprintf(node.added[node.nadded++], 129, "%s", en.id);
+static cJSON *m_add_peer(const cJSON *p, struct rpc_err *e)
+{
+	struct enode en;
+	int i;
+
+	if (!enode_arg(p, &en, e))
+		return NULL;
+	fake_log(&F, "addPeer %s", cJSON_GetArrayItem(p, 0)->valuestring);
+	for (i = 0; i < node.ndropped; i++)
+		if (strcasecmp(node.dropped[i], en.id) == 0)
+			memcpy(node.dropped[i], node.dropped[--node.ndropped],
+			    sizeof(node.dropped[i]));
+	for (i = 0; i < node.nadded; i++)
+		if (strcasecmp(node.added[i].id, en.id) == 0)
+			break;
+	if (strcasecmp(en.id, node.self_id) != 0 && i < MAX_MEMBERS) {
+		node.added[i] = en;
+		node.nadded += i == node.nadded;
 	}
 	return cJSON_CreateTrue();
 }
 
 static cJSON *m_remove_peer(const cJSON *p, struct rpc_err *e)
 {
-	const cJSON *u = cJSON_GetArrayItem(p, 0);
-	char why[160];
 	struct enode en;
 
-	if (!cJSON_IsString(u))
-		return rpc_fail(e, -32602, "invalid argument 0: json: cannot "
-		    "unmarshal non-string into Go value of type string");
-	if (!parse_enode_host(u->valuestring, &en, why, sizeof(why), true))
-		return rpc_fail(e, -32000, "invalid enode: %s", why);
-	fake_log(&F, "removePeer %s", u->valuestring);
+	if (!enode_arg(p, &en, e))
+		return NULL;
+	fake_log(&F, "removePeer %s", cJSON_GetArrayItem(p, 0)->valuestring);
+	for (int i = 0; i < node.nadded; i++)
+		if (strcasecmp(node.added[i].id, en.id) == 0)
+			node.added[i--] = node.added[--node.nadded];
+	if (!is_dropped(en.id) && node.ndropped < MAX_MEMBERS)
+		snprintf(node.dropped[node.ndropped++], 129, "%s", en.id);
 	return cJSON_CreateTrue();
 }
 
 static cJSON *m_raft_role(const cJSON *p, struct rpc_err *e)
 {
-	const struct member *me = member_by_id(node.self_id);
+	const struct member *me;
+	cJSON *r;
 
 	(void)p, (void)e;
-	return cJSON_CreateString(me != NULL ? role_of(me) : "");
+	raft_load();
+	me = raft_self();
+	r = cJSON_CreateString(me != NULL ? role_of(me) : "");
+	raft_store(false);
+	return r;
 }
 
 static cJSON *m_raft_leader(const cJSON *p, struct rpc_err *e)
 {
-	const struct member *l = raft_leader();
+	const struct member *l;
+	cJSON *r = NULL;
 
 	(void)p;
+	raft_load();
+	l = raft_self() != NULL ? raft_leader() : NULL;
 	if (l == NULL)
-		return rpc_fail(e, -32000, "no leader is currently elected");
-	return cJSON_CreateString(l->node_id);
+		rpc_fail(e, -32000, "no leader is currently elected");
+	else
+		r = cJSON_CreateString(l->node_id);
+	raft_store(false);
+	return r;
 }
 
 static cJSON *m_raft_cluster(const cJSON *p, struct rpc_err *e)
@@ -1788,10 +2709,9 @@ static cJSON *m_raft_cluster(const cJSON *p, struct rpc_err *e)
 	cJSON *a = cJSON_CreateArray();
 
 	(void)p, (void)e;
+	raft_load();
 	/* A removed node (or one not added yet) sees nobody. */
-	if (member_by_id(node.self_id) == NULL)
-		return a;
-	for (int i = 0; i < node.nm; i++) {
+	for (int i = 0; i < (raft_self() != NULL ? node.nm : 0); i++) {
 		const struct member *m = &node.m[i];
 		cJSON *o = cJSON_CreateObject();
 
@@ -1801,40 +2721,54 @@ static cJSON *m_raft_cluster(const cJSON *p, struct rpc_err *e)
 		cJSON_AddNumberToObject(o, "raftPort", m->raftport);
 		cJSON_AddStringToObject(o, "hostname", m->host);
 		cJSON_AddStringToObject(o, "role", role_of(m));
-		cJSON_AddBoolToObject(o, "nodeActive", true);
+		cJSON_AddBoolToObject(o, "nodeActive", id_alive(m->node_id));
 		cJSON_AddItemToArray(a, o);
 	}
+	raft_store(false);
 	return a;
+}
+
+/* handler.go ProposeNewPeer's checks of the enode URL u. */
+static bool raft_new_member(const char *u, struct enode *en,
+    struct rpc_err *e)
+{
+	char why[160];
+
+	if (!parse_enode(u, en, why, sizeof(why)))
+		rpc_fail(e, -32000, "%s", why);
+	else if (!en->has_raftport)
+		rpc_fail(e, -32000, "enodeId is missing raftport querystring "
+		    "parameter: %s", u);
+	else if (member_by_id(en->id) != NULL)
+		rpc_fail(e, -32000, "node with this enode has already been "
+		    "added to the cluster: %s", en->id);
+	else if (node.nm == MAX_MEMBERS)
+		rpc_fail(e, -32000, "fake-geth: too many members");
+	else
+		return true;
+	return false;
 }
 
 static cJSON *raft_add(const cJSON *p, struct rpc_err *e, bool learner)
 {
 	const cJSON *u = cJSON_GetArrayItem(p, 0);
-	char why[160];
+	struct change c = {.op = learner ? CC_ADD_LEARNER : CC_ADD_PEER};
+	cJSON *r = NULL;
 	struct enode en;
-	unsigned id;
 
 	if (!cJSON_IsString(u))
 		return rpc_fail(e, -32602, "invalid argument 0: json: cannot "
 		    "unmarshal non-string into Go value of type string");
-	if (member_by_id(node.self_id) == NULL)
-		return rpc_fail(e, -32000, "node not part of raft cluster. "
-		    "operations not allowed");
-	if (!parse_enode(u->valuestring, &en, why, sizeof(why)))
-		return rpc_fail(e, -32000, "%s", why);
-	if (!en.has_raftport)
-		return rpc_fail(e, -32000, "enodeId is missing raftport "
-		    "querystring parameter: %s", u->valuestring);
-	if (member_by_id(en.id) != NULL)
-		return rpc_fail(e, -32000, "node with this enode has already "
-		    "been added to the cluster: %s", en.id);
-	if (node.nm == MAX_MEMBERS)
-		return rpc_fail(e, -32000, "fake-geth: too many members");
-	id = node.max_raft_id + 1;
-	add_member(&en, id, learner);
-	fake_log(&F, "raft %s %s id=%u", learner ? "addLearner" : "addPeer",
-	    u->valuestring, id);
-	return cJSON_CreateNumber(id);
+	raft_load();
+	if (raft_may(c.op, 0, e) && raft_new_member(u->valuestring, &en, e)) {
+		member_of(&c.m, &en, next_raft_id(), learner);
+		fake_log(&F, "raft %s %s id=%u", change_ops[c.op],
+		    u->valuestring, c.m.id);
+		raft_propose(&c);
+		r = cJSON_CreateNumber(c.m.id);
+	}
+	raft_store(r != NULL);
+	return r;
 }
 
 static cJSON *m_raft_add_peer(const cJSON *p, struct rpc_err *e)
@@ -1863,47 +2797,51 @@ static bool raft_id_arg(const cJSON *p, unsigned *id, struct rpc_err *e)
 
 static cJSON *m_raft_remove(const cJSON *p, struct rpc_err *e)
 {
-	unsigned id;
+	struct change c = {.op = CC_REMOVE};
+	cJSON *r = NULL;
 
-	if (!raft_id_arg(p, &id, e))
+	if (!raft_id_arg(p, &c.m.id, e))
 		return NULL;
-	if (member_by_id(node.self_id) == NULL)
-		return rpc_fail(e, -32000, "node not part of raft cluster. "
-		    "operations not allowed");
+	raft_load();
 	/* geth proposes any ID without looking; so does this. */
-	for (int i = 0; i < node.nm; i++) {
-		if (node.m[i].id != id)
-			continue;
-		node.m[i] = node.m[--node.nm];
-		break;
+	if (raft_may(c.op, c.m.id, e)) {
+		fake_log(&F, "raft removePeer %u", c.m.id);
+		raft_propose(&c);
+		r = cJSON_CreateNull();
 	}
-	fake_log(&F, "raft removePeer %u", id);
-	return cJSON_CreateNull();
+	raft_store(r != NULL);
+	return r;
 }
 
 static cJSON *m_raft_promote(const cJSON *p, struct rpc_err *e)
 {
-	unsigned id;
+	struct change c = {.op = CC_PROMOTE};
+	const struct member *m;
+	cJSON *r = NULL;
 
-	if (!raft_id_arg(p, &id, e))
+	if (!raft_id_arg(p, &c.m.id, e))
 		return NULL;
-	for (int i = 0; i < node.nm; i++) {
-		if (node.m[i].id != id)
-			continue;
-		if (!node.m[i].learner)
-			break;
-		node.m[i].learner = false;
-		fake_log(&F, "raft promoteToPeer %u", id);
-		return cJSON_CreateTrue();
+	raft_load();
+	m = member_by_raft_id(c.m.id);
+	if (!raft_may(c.op, c.m.id, e)) {
+		/* refused */
+	} else if (m == NULL || !m->learner) {
+		rpc_fail(e, -32000, "%u is not a learner. only learner can be "
+		    "promoted to peer", c.m.id);
+	} else {
+		fake_log(&F, "raft promoteToPeer %u", c.m.id);
+		raft_propose(&c);
+		r = cJSON_CreateTrue();
 	}
-	return rpc_fail(e, -32000, "%u is not a learner. only learner can be "
-	    "promoted to peer", id);
+	raft_store(r != NULL);
+	return r;
 }
 
 static cJSON *m_raft_get_id(const cJSON *p, struct rpc_err *e)
 {
 	const cJSON *u = cJSON_GetArrayItem(p, 0);
 	const struct member *m;
+	cJSON *r = NULL;
 	char why[160];
 	struct enode en;
 
@@ -1912,17 +2850,16 @@ static cJSON *m_raft_get_id(const cJSON *p, struct rpc_err *e)
 		    "unmarshal non-string into Go value of type string");
 	if (!parse_enode(u->valuestring, &en, why, sizeof(why)))
 		return rpc_fail(e, -32000, "%s", why);
+	raft_load();
 	/* Peers only: the node's own enode is "not found" (§1.2). */
 	m = member_by_id(en.id);
 	if (m == NULL || strcasecmp(en.id, node.self_id) == 0)
-		return rpc_fail(e, -32000, "node not found in the cluster: %s",
+		rpc_fail(e, -32000, "node not found in the cluster: %s",
 		    u->valuestring);
-	return cJSON_CreateNumber(m->id);
-}
-
-static int cmp_addr(const void *a, const void *b)
-{
-	return memcmp(a, b, 20);
+	else
+		r = cJSON_CreateNumber(m->id);
+	raft_store(false);
+	return r;
 }
 
 static cJSON *m_validators(const cJSON *p, struct rpc_err *e)
@@ -1954,8 +2891,10 @@ static cJSON *m_validators(const cJSON *p, struct rpc_err *e)
 		}
 	}
 	a = cJSON_CreateArray();
-	for (int i = 0; i < nvalidators; i++)
-		cJSON_AddItemToArray(a, address(validators[i]));
+	chain_load();
+	for (int i = 0; i < chain.nval; i++)
+		cJSON_AddItemToArray(a, address(chain.val[i]));
+	chain_store(false);
 	return a;
 }
 
@@ -1963,13 +2902,6 @@ static cJSON *m_node_address(const cJSON *p, struct rpc_err *e)
 {
 	(void)p, (void)e;
 	return address(node.addr);
-}
-
-static bool addr_arg(const cJSON *v, uint8_t out[20])
-{
-	return cJSON_IsString(v) && strlen(v->valuestring) == 42 &&
-	       strncmp(v->valuestring, "0x", 2) == 0 &&
-	       encoding_unhex(out, 20, v->valuestring + 2, 40) == 0;
 }
 
 static cJSON *m_propose(const cJSON *p, struct rpc_err *e)
@@ -2046,7 +2978,7 @@ static const struct rpc_method {
     {"net_version", NS_ANY, 0, 0, m_version},
     {"eth_syncing", NS_ANY, 0, 0, m_false},
     {"admin_nodeInfo", NS_ANY, 0, 0, m_node_info},
-    {"admin_peers", NS_ANY, 0, 0, m_empty},
+    {"admin_peers", NS_ANY, 0, 0, m_admin_peers},
     {"admin_addPeer", NS_ANY, 1, 1, m_add_peer},
     {"admin_removePeer", NS_ANY, 1, 1, m_remove_peer},
     {"raft_role", NS_RAFT, 0, 0, m_raft_role},
@@ -2382,6 +3314,64 @@ static void ipc_accept(void)
 	}
 }
 
+/*
+ * FAKE_GETH_NET: this node's alive file, refreshed by the tick (every
+ * TICK_MS, which also applies a due raft change or makes due blocks),
+ * and the network's raft cluster or chain, made from this node's static
+ * nodes or genesis by the first to start (never by a raft joiner).
+ */
+static void net_start(void)
+{
+	const char *d = fake_knob(&F, "NET");
+	struct itimerspec its = {{0, TICK_MS * 1000000L},
+	    {0, TICK_MS * 1000000L}};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = EV_TICK};
+	char path[600];
+	bool made = false;
+
+	if (d == NULL || d[0] == '\0')
+		return;
+	net.dir = d;
+	snprintf(path, sizeof(path), "%s/alive", d);
+	mkdir_p(path);
+	snprintf(path, sizeof(path), "%s/lock", d);
+	net.lockfd = high_fd(open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+	alive_path(path, sizeof(path), node.addr);
+	net.alivefd = high_fd(open(path, O_WRONLY | O_CREAT | O_CLOEXEC,
+	    0600));
+	net.timerfd = high_fd(timerfd_create(CLOCK_MONOTONIC,
+	    TFD_NONBLOCK | TFD_CLOEXEC));
+	if (net.lockfd < 0 || net.alivefd < 0 || net.timerfd < 0 ||
+	    futimens(net.alivefd, NULL) < 0 ||
+	    timerfd_settime(net.timerfd, 0, &its, NULL) < 0 ||
+	    epoll_ctl(ipc_epfd, EPOLL_CTL_ADD, net.timerfd, &ev) < 0)
+		fake_die(&F, 1, "FAKE_GETH_NET=%s: %s", d, strerror(errno));
+	/* What is there wins; else this node's static nodes or genesis. */
+	chain.next = clock_s(CLOCK_REALTIME) + (double)node.period;
+	if (node.raft) {
+		made = !net_load("raft.json", raft_from_json) &&
+		       get_uint("raftjoinexisting", 0) == 0;
+		net_store("raft.json", raft_to_json, made);
+	} else if (node.cons != C_NONE) {
+		made = !net_load("chain.json", chain_from_json);
+		net_store("chain.json", chain_to_json, made);
+	}
+	fake_log(&F, "net %s%s", d, made ? " (made its state)" : "");
+}
+
+static void net_tick(void)
+{
+	uint64_t n;
+
+	if (read(net.timerfd, &n, sizeof(n)) != sizeof(n))
+		return; /* not due */
+	futimens(net.alivefd, NULL);
+	if (node.raft)
+		raft_tick();
+	else if (node.cons != C_NONE)
+		chain_tick();
+}
+
 static void ipc_event(void *arg)
 {
 	struct epoll_event evs[16];
@@ -2389,8 +3379,10 @@ static void ipc_event(void *arg)
 
 	(void)arg;
 	for (int i = 0; i < n; i++) {
-		if (evs[i].data.u32 == UINT32_MAX)
+		if (evs[i].data.u32 == EV_LISTEN)
 			ipc_accept();
+		else if (evs[i].data.u32 == EV_TICK)
+			net_tick();
 		else if (ipc_cl[evs[i].data.u32].fd >= 0)
 			ipc_read(&ipc_cl[evs[i].data.u32]);
 	}
@@ -2407,13 +3399,17 @@ static int ipc_start(void)
 {
 	const char *v = fake_knob(&F, "IPC");
 	struct sockaddr_un sa;
-	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = UINT32_MAX};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = EV_LISTEN};
 
-	node.t0 = mono_s();
-	qsort(validators, (size_t)nvalidators, 20, cmp_addr);
+	node.t0 = clock_s(CLOCK_MONOTONIC);
+	qsort(chain.val, (size_t)chain.nval, 20, cmp_addr);
+	ipc_epfd = high_fd(epoll_create1(EPOLL_CLOEXEC));
+	if (ipc_epfd < 0)
+		fake_die(&F, 1, "epoll_create1: %s", strerror(errno));
+	net_start();
 	if (v != NULL && strcmp(v, "0") == 0) {
 		fake_log(&F, "ipc off");
-		return -1;
+		return net.dir != NULL ? ipc_epfd : -1;
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
@@ -2427,8 +3423,7 @@ static int ipc_start(void)
 	unlink(node.ipc_path);
 	ipc_lfd = high_fd(socket(AF_UNIX,
 	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-	ipc_epfd = high_fd(epoll_create1(EPOLL_CLOEXEC));
-	if (ipc_lfd < 0 || ipc_epfd < 0 ||
+	if (ipc_lfd < 0 ||
 	    bind(ipc_lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(ipc_lfd, 128) < 0 ||
 	    epoll_ctl(ipc_epfd, EPOLL_CTL_ADD, ipc_lfd, &ev) < 0)
