@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Membership benchmark on network namespaces (root), with the real geth.
-# Prints figures only (no pass/fail on time). Target: raft 3 -> 4 in <= 5 s.
+# Prints figures only (no pass/fail on time). Two modes, CONSENSUS=raft or
+# CONSENSUS=istanbul; unset: raft, then istanbul (RUNS each). Raft's
+# target: 3 -> 4 in <= 5 s; IBFT has none.
 #
-# Each run is a fresh network: three raft nodes (NODE_NUMBER=3,
+# Raft: each run is a fresh network: three raft nodes (NODE_NUMBER=3,
 # PRIVACY=none, KEYSTORE_KDF=light) form, PRE_BLOCKS transactions (default
 # 10) give the chain that many blocks, then quorum-3 starts with
 # NODE_NUMBER=4 (its identity made beforehand, as a fresh pod's would be in
@@ -26,18 +28,41 @@
 # time can be named. RUNS fresh networks (default 3): each run's figures
 # and steps, then the medians.
 #
-#   bench/membership.sh                  RUNS=3
+# IBFT (CONSENSUS=istanbul): four daemons with NODE_NUMBER=4 form (every
+# geth lists 4 validators and is past block 0; the block period is what
+# the daemon gives geth, --istanbul.blockperiod 5 on Quorum 2.7.0, and
+# each run prints it), then quorum-4 starts with NODE_NUMBER=5 and joins;
+# the validators' daemons vote it in (istanbul_propose) once its chain has
+# their height. From its gate opening:
+#
+#  (a) seconds until the joiner's geth answers eth_blockNumber over its IPC
+#  (b) seconds until it has caught up: its eth_blockNumber is at least
+#      quorum-0's (a validator's), asked just before
+#  (c) seconds until quorum-0's istanbul_getValidators lists its address
+#      (istanbul_nodeAddress over its IPC): a validator
+#
+# The poller also reads each new block of quorum-0 (its proposer from
+# istanbul_getSignersFromBlock, and whether its coinbase/nonce carry a vote
+# for the joiner: an IBFT vote travels only in a block its voter proposes),
+# and stamps the daemons' log lines (permitted, geth answers, sync,
+# "voting quorum-4 (...) in as a validator" per validator, "quorum-4 is now
+# a validator").
+#
+#   bench/membership.sh                  RUNS=3 raft, then RUNS=3 istanbul
+#   CONSENSUS=istanbul RUNS=1 bench/membership.sh
 #   QUORUM_GETH=/opt/quorum/geth RUNS=5 bench/membership.sh
-#   EMPTY_STATIC=1 bench/membership.sh   (an experiment, see below)
+#   EMPTY_STATIC=1 CONSENSUS=raft bench/membership.sh   (an experiment, see below)
 #
 # QUORUM_GETH picks the geth (default ../shared/quorum/geth beside the
-# repository; without one, the geth stand-in of tests/stubs is used and the
-# figures say so). PEERD=path picks the daemon (default: build/, built if
-# needed). LIMIT (default 120) bounds every wait in seconds. GETH_ARGS
-# reaches every node (e.g. "--vmodule p2p=5" to see geth's dials). KEEP=1
-# keeps the state dir, and a joiner that is no voter after LIMIT gets
+# repository; without one, the geth stand-in of tests/stubs is used for
+# raft and the figures say so; IBFT needs the real one). PEERD=path picks
+# the daemon (default: build/, built if needed). LIMIT (default 120)
+# bounds every wait in seconds. GETH_ARGS reaches every node (e.g.
+# "--vmodule p2p=5" to see geth's dials; none by default, so IBFT runs at
+# the daemon's block period). KEEP=1
+# keeps the state dir, and a raft joiner that is no voter after LIMIT gets
 # SIGQUIT first (Go writes every goroutine's stack into its log).
-# Experiments: EMPTY_STATIC=1 starts the joiner's geth with an empty
+# Experiments (raft): EMPTY_STATIC=1 starts the joiner's geth with an empty
 # static-nodes.json (what the daemon itself does now: a no-op since);
 # REDIAL=1 has the poller
 # drop and re-add each member as the joiner's peer (admin_removePeer,
@@ -60,11 +85,19 @@ LIMIT=${LIMIT:-120}
 POLL_MS=${POLL_MS:-50}
 PRE_BLOCKS=${PRE_BLOCKS:-10}
 N=3
+BFT_N=4
+case ${CONSENSUS:-} in
+"") MODES="raft istanbul" ;;
+raft | istanbul) MODES=$CONSENSUS ;;
+*) qp_die "CONSENSUS=$CONSENSUS: raft or istanbul (unset: both)" ;;
+esac
 
 if [ -z "${PEERD:-}" ]; then
-	cmake -S "$root" -B "$root/build" >/dev/null &&
+	if ! { cmake -S "$root" -B "$root/build" >/dev/null &&
 		cmake --build "$root/build" -j"$(nproc)" --target quorum-peerd \
-			fake-geth >/dev/null || qp_die "cannot build quorum-peerd"
+			fake-geth >/dev/null; }; then
+		qp_die "cannot build quorum-peerd"
+	fi
 	PEERD=$root/build/quorum-peerd
 fi
 PEERD=$(cd "$(dirname "$PEERD")" && pwd)/$(basename "$PEERD")
@@ -112,7 +145,7 @@ WRAP
 	which_geth="$which_geth, EMPTY_STATIC=1 (the joiner's geth starts with an empty static-nodes.json)"
 fi
 
-common=(LAUNCH=yes PRIVACY=none CONSENSUS=raft KEYSTORE_KDF=light
+common=(LAUNCH=yes PRIVACY=none KEYSTORE_KDF=light
 	GETH_BIN="$geth_bin" STOP_TIMEOUT=10 LOG_LEVEL=info HTTP_PORT=80
 	DISCOVERY_TIMEOUT=0 "PATH=$PATH")
 [ -n "${GETH_ARGS:-}" ] && common+=("GETH_ARGS=$GETH_ARGS")
@@ -334,6 +367,174 @@ def watch(out, t0file, limit, poll_ms, node_id, jipc, jlog, record, mem):
             f.write("step %.2f %.2f %d %s\n" % s)
     return 0
 
+# ---- IBFT (CONSENSUS=istanbul) ----
+
+def lower(v):
+    return v.lower() if isinstance(v, str) else None
+
+# bft_formed LIMIT IPC...: every geth lists len(IPC) validators and is past
+# block 0; prints the lowest height.
+def bft_formed(limit, socks):
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        hs = []
+        for sk in socks:
+            v = ipc(sk, "istanbul_getValidators", ["latest"])
+            h = hexint(ipc(sk, "eth_blockNumber"))
+            if not isinstance(v, list) or len(v) != len(socks) or not h:
+                break
+            hs.append(h)
+        if len(hs) == len(socks):
+            print(min(hs))
+            return 0
+        time.sleep(0.2)
+    return 1
+
+# The log lines of each step: (whose log, name, text, how): "first" the
+# first time, "all" first/count/last, "node" per member (its host name).
+def bft_steps(j):
+    return [
+        ("joiner", "joiner took the network's genesis and record", "took the network's genesis and record", "first"),
+        ("member", "permitted by a member", "a node joins the network: permitted", "all"),
+        ("joiner", "joiner's geth answers (daemon's log)", "geth answers over IPC: ready", "first"),
+        ("joiner", "joiner's geth starts syncing", "Block synchronisation started", "first"),
+        ("joiner", "joiner's geth imports its first blocks", "Imported new chain segment", "first"),
+        ("member", "voting %s (...) in as a validator (istanbul_propose)" % j, "voting %s (" % j, "node"),
+        ("member", "%s is now a validator (validators' daemons)" % j, "%s is now a validator" % j, "all"),
+        ("joiner", "%s is now a validator (its own daemon)" % j, "%s is now a validator" % j, "first"),
+    ]
+
+AUTH_VOTE = "0xffffffffffffffff"
+
+# bft_watch OUT T0FILE LIMIT POLL_MS JOINER JOINER_IPC JOINER_LOG
+#           NAME,IPC,LOG... (the validators; the first is asked for (b)/(c))
+def bft_watch(out, t0file, limit, poll_ms, joiner, jipc, jlog, mem):
+    end = time.monotonic() + limit
+    steps = bft_steps(joiner)
+    got = {}
+    logs = {jlog: ("joiner", joiner)}
+    vips, names = [], {}
+    for m in mem:
+        nm, sk, lg = m.split(",", 2)
+        logs[lg] = ("member", nm)
+        vips.append(sk)
+        a = lower(ipc(sk, "istanbul_nodeAddress"))
+        if a:
+            names[a] = nm
+    v0 = vips[0]
+    v0name = mem[0].split(",", 1)[0]
+    seen = {}
+    pos = {lg: 0 for lg in logs}
+    part = {lg: b"" for lg in logs}
+    blocks = []          # (number, seen at, proposer, coinbase, nonce)
+    last = None
+    jaddr = None
+
+    def stamp(k, now):
+        got.setdefault(k, now)
+
+    def scan(now):
+        for lg, (who, nm) in logs.items():
+            try:
+                with open(lg, "rb") as f:
+                    f.seek(pos[lg])
+                    data = f.read()
+            except OSError:
+                continue
+            pos[lg] += len(data)
+            lines = (part[lg] + data).split(b"\n")
+            part[lg] = lines.pop()
+            for line in lines:
+                s = line.decode("utf-8", "replace")
+                for w, name, pat, how in steps:
+                    if w == who and pat in s:
+                        key = "%s [%s]" % (name, nm) if how == "node" else name
+                        seen.setdefault(key, []).append(now)
+
+    def read_blocks(hl, now):
+        nonlocal last
+        if last is None:
+            last = hl
+        while last < hl:
+            last += 1
+            bh = hex(last)
+            blk = ipc(v0, "eth_getBlockByNumber", [bh, False]) or {}
+            sg = ipc(v0, "istanbul_getSignersFromBlock", [bh]) or {}
+            # (Quorum 2.7.0 spells its keys "Author", "Committers")
+            blocks.append((last, now, lower(sg.get("Author", sg.get("author"))),
+                           lower(blk.get("miner")), lower(blk.get("nonce"))))
+
+    npeers = 0
+    while time.monotonic() < end:
+        now = time.time_ns()
+        scan(now)
+        hl = hexint(ipc(v0, "eth_blockNumber"))
+        hj = hexint(ipc(jipc, "eth_blockNumber"))
+        if hj is not None:
+            stamp("a", now)
+            if jaddr is None:
+                jaddr = lower(ipc(jipc, "istanbul_nodeAddress"))
+            if hl is not None and hj >= hl:
+                stamp("b", now)
+            if npeers < len(vips):
+                p = hexint(ipc(jipc, "net_peerCount")) or 0
+                while npeers < p:
+                    npeers += 1
+                    seen.setdefault("joiner's geth has %d peer%s" % (
+                        npeers, "s" if npeers > 1 else ""), [now])
+        if hl is not None:
+            read_blocks(hl, now)
+        if jaddr:
+            vals = ipc(v0, "istanbul_getValidators", ["latest"])
+            if isinstance(vals, list) and jaddr in [lower(x) for x in vals]:
+                stamp("c", now)
+                break
+        time.sleep(poll_ms / 1000.0)
+    # The daemons log "is now a validator" at their next tick (1 s): a
+    # little longer for those lines.
+    grace = min(end, time.monotonic() + 3) if "c" in got else 0
+    want = "%s is now a validator" % joiner
+    while time.monotonic() < grace:
+        scan(time.time_ns())
+        if sum(len(v) for k, v in seen.items() if k.startswith(want)) >= len(logs):
+            break
+        time.sleep(0.1)
+    scan(time.time_ns())
+    # The block that made it a validator, if the loop ended before seeing it.
+    if "c" in got:
+        hl = hexint(ipc(v0, "eth_blockNumber"))
+        if hl is not None:
+            read_blocks(hl, got["c"])
+    with open(t0file) as f:
+        t0 = int(f.read().strip())
+    rel = lambda v: (v - t0) / 1e9
+    with open(out, "w") as f:
+        for k in ("a", "b", "c"):
+            f.write("%s %s\n" % (k, "-" if k not in got else "%.2f" % rel(got[k])))
+        if jaddr:
+            f.write("addr %s\n" % jaddr)
+        rows = []
+        for name, ts in seen.items():
+            rows.append((rel(min(ts)), rel(max(ts)), len(ts), name))
+        need = len(names) // 2 + 1
+        voters = set()
+        for num, ts, author, miner, nonce in blocks:
+            who = names.get(author, author or "?")
+            if jaddr and miner == jaddr and nonce == AUTH_VOTE:
+                voters.add(author)
+                what = "with its vote for %s (%d of the %d needed)" % (
+                    joiner, len(voters), need)
+            elif miner and int(miner, 16) != 0:
+                what = "with a vote for %s" % miner
+            else:
+                what = "no vote in it"
+            rows.append((rel(ts), rel(ts), 1,
+                         "block %d on %s, proposed by %s, %s" % (
+                             num, v0name, who, what)))
+        for r in sorted(rows):
+            f.write("step %.2f %.2f %d %s\n" % r)
+    return 0
+
 cmd = sys.argv[1]
 if cmd == "formed":
     sys.exit(formed(float(sys.argv[2]), sys.argv[3], sys.argv[4:]))
@@ -343,6 +544,12 @@ if cmd == "watch":
     a = sys.argv[2:]
     sys.exit(watch(a[0], a[1], float(a[2]), float(a[3]), a[4], a[5], a[6],
                    a[7], a[8:]))
+if cmd == "bft_formed":
+    sys.exit(bft_formed(float(sys.argv[2]), sys.argv[3:]))
+if cmd == "bft_watch":
+    a = sys.argv[2:]
+    sys.exit(bft_watch(a[0], a[1], float(a[2]), float(a[3]), a[4], a[5], a[6],
+                       a[7:]))
 sys.exit(2)
 EOF
 
@@ -358,7 +565,7 @@ one_run() {
 	mkdir -p "$QP_STATE/logs" "$QP_STATE/pids"
 	qp_net_up 4 || qp_die "cannot create the network"
 	for ((i = 0; i < N; i++)); do
-		qp_start "$i" "${common[@]}" NODE_NUMBER=$N ||
+		qp_start "$i" "${common[@]}" CONSENSUS=raft NODE_NUMBER=$N ||
 			qp_die "cannot start quorum-$i"
 	done
 	"$QP_PY" "$py" formed "$LIMIT" "$(qp_dir 0)/network.json" \
@@ -386,7 +593,7 @@ one_run() {
 		qp_die "cannot make quorum-3's identity"
 	nid=${nid#0x}
 	qp_gate_open || qp_die "cannot make the gate"
-	qp_start 3 "${common[@]}" NODE_NUMBER=4 || qp_die "cannot start quorum-3"
+	qp_start 3 "${common[@]}" CONSENSUS=raft NODE_NUMBER=4 || qp_die "cannot start quorum-3"
 	qp_gate_wait 4 3
 	"$QP_PY" "$py" watch "$QP_STATE/out" "$QP_STATE/t0" "$LIMIT" "$POLL_MS" \
 		"$nid" "$d/dd/geth.ipc" "$(qp_log 3)" "$(qp_dir 0)/network.json" \
@@ -425,23 +632,123 @@ one_run() {
 	qp_all_down
 }
 
-printf 'membership benchmark: raft 3 -> 4 with %s, %s fresh networks (target: <= 5 s to (c))\n' \
-	"$which_geth" "$RUNS"
-A=() B=() C=()
-for ((k = 1; k <= RUNS; k++)); do
-	while IFS= read -r line; do
-		case $line in
-		RESULT\ *)
-			read -r _ a b c <<<"$line"
-			A+=("$a") B+=("$b") C+=("$c")
-			;;
-		*) printf '%s\n' "$line" ;;
-		esac
-	done < <(one_run "$k")
+# bft_period: the block period quorum-0's geth runs with (its command line).
+bft_period() {
+	local p a prev=
+	for p in $(ip netns pids "$(qp_ns 0)" 2>/dev/null); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = geth ] || continue
+		for a in $(tr '\0' ' ' <"/proc/$p/cmdline"); do
+			if [ "$prev" = --istanbul.blockperiod ]; then
+				printf '%s s (geth runs with --istanbul.blockperiod %s)' "$a" "$a"
+				return
+			fi
+			case $a in --istanbul.blockperiod=*)
+				printf '%s s (geth runs with %s)' "${a#*=}" "$a"
+				return ;;
+			esac
+			prev=$a
+		done
+		printf "geth's own default (no --istanbul.blockperiod)"
+		return
+	done
+	printf 'unknown (no geth in %s)' "$(qp_ns 0)"
+}
+
+# one_run_istanbul K: a fresh IBFT network of 4, then quorum-4 joins;
+# prints the figures and the steps, and "RESULT a b c" last.
+one_run_istanbul() {
+	local k=$1 i d t0 w h j=$BFT_N period
+	local socks=() mem=()
+	QP_STATE=$base/ibft-run$k
+	mkdir -p "$QP_STATE/logs" "$QP_STATE/pids"
+	qp_net_up $((BFT_N + 1)) || qp_die "cannot create the network"
+	for ((i = 0; i < BFT_N; i++)); do
+		qp_start "$i" "${common[@]}" CONSENSUS=istanbul NODE_NUMBER=$BFT_N ||
+			qp_die "cannot start quorum-$i"
+		socks+=("$(qp_dir "$i")/dd/geth.ipc")
+		mem+=("$(qp_host "$i"),$(qp_dir "$i")/dd/geth.ipc,$(qp_log "$i")")
+	done
+	h=$("$QP_PY" "$py" bft_formed "$LIMIT" "${socks[@]}") || {
+		echo "run $k: the IBFT network of $BFT_N did not form (4 validators, past block 0) in $LIMIT s (logs: $QP_STATE/logs)"
+		echo "RESULT - - -"
+		qp_all_down
+		return
+	}
+	period=$(bft_period)
+	d=$(qp_dir "$j")
+	mkdir -p "$d" && chmod 0700 "$d"
+	KEYSTORE_KDF=light "$PEERD" identity --data-dir "$d" >/dev/null 2>&1 ||
+		qp_die "cannot make $(qp_host "$j")'s identity"
+	qp_gate_open || qp_die "cannot make the gate"
+	qp_start "$j" "${common[@]}" CONSENSUS=istanbul NODE_NUMBER=$((BFT_N + 1)) ||
+		qp_die "cannot start $(qp_host "$j")"
+	qp_gate_wait $((j + 1)) "$j"
+	"$QP_PY" "$py" bft_watch "$QP_STATE/out" "$QP_STATE/t0" "$LIMIT" \
+		"$POLL_MS" "$(qp_host "$j")" "$d/dd/geth.ipc" "$(qp_log "$j")" \
+		"${mem[@]}" 9>&- &
+	w=$!
+	t0=$(date +%s%N)
+	qp_gate_go
+	printf '%s\n' "$t0" >"$QP_STATE/t0"
+	wait "$w"
+	printf 'run %d: chain at block %s before the join; block period %s\n' \
+		"$k" "$h" "$period"
+	awk '$1 == "addr" { printf "  %s is %s\n", j, $2 }' j="$(qp_host "$j")" \
+		"$QP_STATE/out"
+	awk '$1 == "step" {
+		printf "  %6.2f s  %s", $2, substr($0, index($0, $5))
+		if ($4 > 1) printf " (x%d, last at %.2f s)", $4, $3
+		printf "\n" }' "$QP_STATE/out"
+	awk '$1 == "a" {a=$2} $1 == "b" {b=$2} $1 == "c" {c=$2}
+		END {
+		printf "  (a) %s s  (b) %s s  (c) %s s\n", a, b, c
+		printf "RESULT %s %s %s\n", a, b, c }' "$QP_STATE/out"
+	qp_all_down
+}
+
+# run_mode MODE: RUNS fresh networks of that mode, then the medians.
+run_mode() {
+	local mode=$1 k line a b c
+	local A=() B=() C=()
+	if [ "$mode" = istanbul ]; then
+		if [ "$stand_in" = yes ]; then
+			echo "membership benchmark: IBFT needs the real geth (the stand-in's validators never change): skipped"
+			return
+		fi
+		printf 'membership benchmark: IBFT, %d validators + 1 joiner, with %s, %s fresh networks (no target)\n' \
+			"$BFT_N" "$which_geth" "$RUNS"
+	else
+		printf 'membership benchmark: raft 3 -> 4 with %s, %s fresh networks (target: <= 5 s to (c))\n' \
+			"$which_geth" "$RUNS"
+	fi
+	for ((k = 1; k <= RUNS; k++)); do
+		while IFS= read -r line; do
+			case $line in
+			RESULT\ *)
+				read -r _ a b c <<<"$line"
+				A+=("$a") B+=("$b") C+=("$c")
+				;;
+			*) printf '%s\n' "$line" ;;
+			esac
+		done < <(if [ "$mode" = istanbul ]; then one_run_istanbul "$k"; else one_run "$k"; fi)
+	done
+	if [ "$mode" = istanbul ]; then
+		printf '(a) joiner start -> its geth answers              median %s s  [%s]\n' \
+			"$(printf '%s\n' "${A[@]}" | median)" "${A[*]}"
+		printf '(b) joiner start -> caught up (height >= quorum-0) median %s s  [%s]\n' \
+			"$(printf '%s\n' "${B[@]}" | median)" "${B[*]}"
+		printf '(c) joiner start -> validator (getValidators)     median %s s  [%s]\n' \
+			"$(printf '%s\n' "${C[@]}" | median)" "${C[*]}"
+		return
+	fi
+	printf '(a) joiner start -> its geth answers           median %s s  [%s]\n' \
+		"$(printf '%s\n' "${A[@]}" | median)" "${A[*]}"
+	printf '(b) joiner start -> learner in raft_cluster    median %s s  [%s]\n' \
+		"$(printf '%s\n' "${B[@]}" | median)" "${B[*]}"
+	printf '(c) joiner start -> voter with the chain       median %s s  [%s]  target <= 5 s\n' \
+		"$(printf '%s\n' "${C[@]}" | median)" "${C[*]}"
+}
+
+for mode in $MODES; do
+	run_mode "$mode"
 done
-printf '(a) joiner start -> its geth answers           median %s s  [%s]\n' \
-	"$(printf '%s\n' "${A[@]}" | median)" "${A[*]}"
-printf '(b) joiner start -> learner in raft_cluster    median %s s  [%s]\n' \
-	"$(printf '%s\n' "${B[@]}" | median)" "${B[*]}"
-printf '(c) joiner start -> voter with the chain       median %s s  [%s]  target <= 5 s\n' \
-	"$(printf '%s\n' "${C[@]}" | median)" "${C[*]}"
