@@ -1851,13 +1851,13 @@ static void on_bft_peers(void *arg, int err, const struct gethrpc_reply *rep)
 	free(ids);
 }
 
-/* A member's record, asked by an istanbul/qbft joiner: does it list us? */
+/* A member's record, asked by a joiner: does it list us? */
 struct asked {
 	struct node *n;
 	unsigned ordinal;
 };
 
-static void on_bft_joiner_poll(void *arg, int err,
+static void on_joiner_listed(void *arg, int err,
     const struct httpc_result *res)
 {
 	struct asked *a = arg;
@@ -1879,11 +1879,13 @@ static void on_bft_joiner_poll(void *arg, int err,
 }
 
 /*
- * An istanbul/qbft joiner asks each member whose record does not list it
- * yet, with its document: a member that had another identity at this
- * ordinal (a replacement) permits it once that one left.
+ * A joiner asks each member whose record does not list it yet, with its
+ * document: a member that had another identity at this ordinal (a
+ * replacement) permits it only once that one left, which a raft follower
+ * sees at its next raft_cluster (every 10 s), after the joiner has its
+ * raft ID.
  */
-static void bft_joiner_poll(struct node *n)
+static void joiner_listed_poll(struct node *n)
 {
 	for (size_t i = 0; i < n->rec.count; i++) {
 		unsigned o = n->rec.members[i].ordinal;
@@ -1895,7 +1897,7 @@ static void bft_joiner_poll(struct node *n)
 		a->n = n;
 		a->ordinal = o;
 		if (peer_get(n, o, "/network.json", RECORD_FETCH_MAX,
-		    on_bft_joiner_poll, a) == 0)
+		    on_joiner_listed, a) == 0)
 			n->tick_busy++;
 		else
 			free(a);
@@ -2075,8 +2077,8 @@ static void on_member_tick(void *arg)
 		if (n->bft_dropped && n->ticks++ % FOLLOWER_TICKS == 0)
 			removed_check(n);
 		me = netrecord_find(&n->rec, n->s->node_ordinal);
-		if (me != NULL && me->joined && !me->validator)
-			bft_joiner_poll(n);
+		if (me != NULL && me->joined)
+			joiner_listed_poll(n);
 		return;
 	}
 	me = netrecord_find(&n->rec, n->s->node_ordinal);
@@ -2095,6 +2097,8 @@ static void on_member_tick(void *arg)
 	}
 	if (n->watch == NULL || !gethwatch_state(n->watch)->up || n->removed)
 		return;
+	if (me != NULL && me->joined)
+		joiner_listed_poll(n);
 	/*
 	 * raft_cluster can deadlock a geth that is not the leader (see
 	 * gethwatch.c): the leader's daemon, which coordinates, asks every
