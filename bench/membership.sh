@@ -621,6 +621,13 @@ one_run() {
 		sleep 2
 		echo "  no voter in $LIMIT s: the joiner's geth got SIGQUIT (goroutine stacks in $(qp_log 3))"
 	fi
+	print_run
+	qp_all_down
+}
+
+# print_run: the steps of the run just measured, its figures and its
+# RESULT line (read by run_mode), from $QP_STATE/out.
+print_run() {
 	awk '$1 == "step" {
 		printf "  %6.2f s  %s", $2, substr($0, index($0, $5))
 		if ($4 > 1) printf " (x%d, last at %.2f s)", $4, $3
@@ -629,7 +636,6 @@ one_run() {
 		END {
 		printf "  (a) %s s  (b) %s s  (c) %s s\n", a, b, c
 		printf "RESULT %s %s %s\n", a, b, c }' "$QP_STATE/out"
-	qp_all_down
 }
 
 # bft_period: the block period quorum-0's geth runs with (its command line).
@@ -695,14 +701,7 @@ one_run_istanbul() {
 		"$k" "$h" "$period"
 	awk '$1 == "addr" { printf "  %s is %s\n", j, $2 }' j="$(qp_host "$j")" \
 		"$QP_STATE/out"
-	awk '$1 == "step" {
-		printf "  %6.2f s  %s", $2, substr($0, index($0, $5))
-		if ($4 > 1) printf " (x%d, last at %.2f s)", $4, $3
-		printf "\n" }' "$QP_STATE/out"
-	awk '$1 == "a" {a=$2} $1 == "b" {b=$2} $1 == "c" {c=$2}
-		END {
-		printf "  (a) %s s  (b) %s s  (c) %s s\n", a, b, c
-		printf "RESULT %s %s %s\n", a, b, c }' "$QP_STATE/out"
+	print_run
 	qp_all_down
 }
 

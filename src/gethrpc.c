@@ -718,9 +718,17 @@ int gethrpc_address(const char *json, size_t len,
 	return 0;
 }
 
-int gethrpc_addresses(const char *json, size_t len,
-    char (*out)[GETHRPC_ADDR_LEN + 1], size_t max, size_t *n, char *err,
-    size_t errlen)
+/* One element of a JSON array, decoded into slot. */
+typedef int elem_fn(const char *v, size_t vl, size_t idx, void *slot,
+    char *err, size_t errlen);
+
+/*
+ * A JSON array of at most max elements, element i decoded by fn into
+ * out + i * size; what names it in errors ("<what>: more than <max><unit>").
+ */
+static int decode_array(const char *json, size_t len, const char *what,
+    const char *unit, elem_fn *fn, void *out, size_t size, size_t max,
+    size_t *n, char *err, size_t errlen)
 {
 	struct jit it;
 	const char *v;
@@ -729,28 +737,45 @@ int gethrpc_addresses(const char *json, size_t len,
 
 	*n = 0;
 	if (it_open(&it, json, len, '[') < 0)
-		FAIL("validators: not an array");
+		FAIL("%s: not an array", what);
 	while ((r = it_next(&it, NULL, NULL, &v, &vl)) == 1) {
 		if (*n == max) {
 			if (err != NULL && errlen > 0)
-				snprintf(err, errlen, "validators: more than "
-				    "%zu", max);
+				snprintf(err, errlen, "%s: more than %zu%s",
+				    what, max, unit);
 			return -E2BIG;
 		}
-		if (hex_id(v, vl, "0x", 40, out[*n]) < 0)
-			FAIL("validators[%zu]: not an address (0x + 40 hex)",
-			    *n);
+		r = fn(v, vl, *n, (char *)out + *n * size, err, errlen);
+		if (r < 0)
+			return r;
 		(*n)++;
 	}
 	if (r < 0)
-		FAIL("validators: malformed array");
+		FAIL("%s: malformed array", what);
 	return 0;
 }
 
-/* One admin_peers entry: the node ID in its "enode" (enode://<id>@...). */
-static int peer_entry(const char *json, size_t len, size_t idx,
-    char id[static GETHRPC_NODE_ID_LEN + 1], char *err, size_t errlen)
+static int validator_elem(const char *v, size_t vl, size_t idx, void *slot,
+    char *err, size_t errlen)
 {
+	if (hex_id(v, vl, "0x", 40, slot) < 0)
+		FAIL("validators[%zu]: not an address (0x + 40 hex)", idx);
+	return 0;
+}
+
+int gethrpc_addresses(const char *json, size_t len,
+    char (*out)[GETHRPC_ADDR_LEN + 1], size_t max, size_t *n, char *err,
+    size_t errlen)
+{
+	return decode_array(json, len, "validators", "", validator_elem, out,
+	    sizeof(*out), max, n, err, errlen);
+}
+
+/* One admin_peers entry: the node ID in its "enode" (enode://<id>@...). */
+static int peer_entry(const char *json, size_t len, size_t idx, void *slot,
+    char *err, size_t errlen)
+{
+	char *id = slot;
 	struct jit it;
 	const char *k, *v, *raw;
 	size_t kl, vl, rl;
@@ -791,29 +816,8 @@ int gethrpc_peer_ids(const char *json, size_t len,
     char (*out)[GETHRPC_NODE_ID_LEN + 1], size_t max, size_t *n, char *err,
     size_t errlen)
 {
-	struct jit it;
-	const char *v;
-	size_t vl;
-	int r;
-
-	*n = 0;
-	if (it_open(&it, json, len, '[') < 0)
-		FAIL("admin_peers: not an array");
-	while ((r = it_next(&it, NULL, NULL, &v, &vl)) == 1) {
-		if (*n == max) {
-			if (err != NULL && errlen > 0)
-				snprintf(err, errlen, "admin_peers: more than "
-				    "%zu", max);
-			return -E2BIG;
-		}
-		r = peer_entry(v, vl, *n, out[*n], err, errlen);
-		if (r < 0)
-			return r;
-		(*n)++;
-	}
-	if (r < 0)
-		FAIL("admin_peers: malformed array");
-	return 0;
+	return decode_array(json, len, "admin_peers", "", peer_entry, out,
+	    sizeof(*out), max, n, err, errlen);
 }
 
 static bool host_char(char c)
@@ -827,9 +831,10 @@ enum {
 	M_ROLE = 32, M_ACTIVE = 64, M_ALL = 127
 };
 
-static int raft_member(const char *json, size_t len, size_t idx,
-    struct gethrpc_raft_member *m, char *err, size_t errlen)
+static int raft_member(const char *json, size_t len, size_t idx, void *slot,
+    char *err, size_t errlen)
 {
+	struct gethrpc_raft_member *m = slot;
 	static const char *const names[] = {"raftId", "nodeId", "p2pPort",
 	    "raftPort", "hostname", "role", "nodeActive"};
 	struct jit it;
@@ -918,29 +923,8 @@ int gethrpc_raft_cluster(const char *json, size_t len,
     struct gethrpc_raft_member *out, size_t max, size_t *n, char *err,
     size_t errlen)
 {
-	struct jit it;
-	const char *v;
-	size_t vl;
-	int r;
-
-	*n = 0;
-	if (it_open(&it, json, len, '[') < 0)
-		FAIL("raft_cluster: not an array");
-	while ((r = it_next(&it, NULL, NULL, &v, &vl)) == 1) {
-		if (*n == max) {
-			if (err != NULL && errlen > 0)
-				snprintf(err, errlen, "raft_cluster: more "
-				    "than %zu members", max);
-			return -E2BIG;
-		}
-		r = raft_member(v, vl, *n, &out[*n], err, errlen);
-		if (r < 0)
-			return r;
-		(*n)++;
-	}
-	if (r < 0)
-		FAIL("raft_cluster: malformed array");
-	return 0;
+	return decode_array(json, len, "raft_cluster", " members", raft_member,
+	    out, sizeof(*out), max, n, err, errlen);
 }
 
 /* ------------------------------------------------------------------ */
