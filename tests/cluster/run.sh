@@ -27,7 +27,8 @@ QP_STATE=$base
 
 all_cases=(n5 n64 late restart hostile secret relay dns dnsmode setup launch
 	record moved movedns legacy frozen nofork nofork_relay join join2 init_killed
-	raftlost join2net ibftjoin ibftshrink ibftrefuse ibftreplace)
+	raftlost join2net ibftjoin ibftshrink ibftrefuse ibftreplace
+	replace_secret)
 
 # --- binaries ---------------------------------------------------------------
 if [ -z "${PEERD:-}" ]; then
@@ -1133,6 +1134,45 @@ case_ibftreplace() {
 	net_validators | grep -qx "$new" || die "the new quorum-3 ($new) is not a validator"
 	net_validators | grep -qx "$old" && die "the old quorum-3 is still a validator"
 	note "the new quorum-3 ($new) voted in: 4 validators"
+}
+
+# With a CLUSTER_SECRET a replacement needs the MAC: quorum-3 comes back
+# with a new identity and the wrong secret: never a conflict, never a
+# replacement (the old validator stays); with the right secret it replaces
+# the old one after REPLACE_AFTER.
+case_replace_secret() {
+	local i old new
+	standins
+	net 4
+	for i in 0 1 2 3; do
+		lstart "$i" 4 CONSENSUS=istanbul REPLACE_AFTER=2 \
+			CLUSTER_SECRET=alpha-secret-0123 "$(fakenet)"
+	done
+	converge 4 120
+	old=$(addr_of 3)
+	stop 3
+	rm -rf "$(qp_dir 3)"
+	lstart 3 4 CONSENSUS=istanbul REPLACE_AFTER=2 \
+		CLUSTER_SECRET=bravo-secret-4567 "$(fakenet)"
+	sleep 12
+	net_validators | grep -qx "$old" ||
+		die "the old quorum-3 was voted out for a document without the MAC"
+	grep -q '^GETH istanbul propose .* false' "$QP_STATE"/logs/fake-[012].log &&
+		die "a vote-out was cast for a document without the MAC"
+	grep -q "another identity at a member's ordinal" "$(qp_log 0)" &&
+		die "quorum-0 took a document without the MAC as a conflict"
+	note "a new identity without the MAC: no conflict, no vote, $old stays"
+	stop 3
+	rm -rf "$(qp_dir 3)"
+	lstart 3 4 CONSENSUS=istanbul REPLACE_AFTER=2 \
+		CLUSTER_SECRET=alpha-secret-0123 "$(fakenet)"
+	qp_wait 120 not_validator "$old" ||
+		die "the old quorum-3 was not voted out: $(net_validators | tr '\n' ' ')"
+	qp_wait 120 net_nvalidators 4 ||
+		die "the new quorum-3 was not voted in: $(net_validators | tr '\n' ' ')"
+	new=$(addr_of 3)
+	net_validators | grep -qx "$new" || die "the new quorum-3 ($new) is not a validator"
+	note "with the MAC: $old replaced by $new"
 }
 
 # A first `geth init` killed part way (the stand-in's FAKE_GETH_INIT_KILL:
