@@ -1791,13 +1791,21 @@ static void on_voter_status(void *arg, int err, const struct httpc_result *r)
 static void bft_drop(struct node *n, unsigned ordinal)
 {
 	const struct netrecord_member *m = netrecord_find(&n->rec, ordinal);
-	char enode[400], params[420], e[512] = "";
+	char enode[400], params[420], e[512] = "", addr[43];
 	const char *why;
 
 	if (m == NULL || ordinal >= NETRECORD_MEMBERS_MAX)
 		return;
 	why = n->shrink[ordinal] ? "NODE_NUMBER is lower" :
 	    "replaced by a new identity";
+	if (n->vote[ordinal] != 0) {
+		/* A vote in still standing: it would vote it in later. */
+		member_address(m, addr);
+		snprintf(params, sizeof(params), "[\"%s\"]", addr);
+		if (gethrpc_call(gethwatch_rpc(n->watch), "istanbul_discard",
+		    params, 2000, rpc_ignored, NULL) < 0)
+			return; /* dropped at a later tick */
+	}
 	memcpy(enode, m->enode, sizeof(enode));
 	if (netrecord_remove(&n->rec, ordinal) < 0)
 		return;
