@@ -82,6 +82,19 @@ static bool active(const struct membership_view *v,
 	return c->active || (me != NULL && strcmp(me->node_id, c->node_id) == 0);
 }
 
+static void count_voters(const struct membership_view *v, unsigned *voters,
+    unsigned *live)
+{
+	*voters = *live = 0;
+	for (size_t i = 0; i < v->ncluster; i++) {
+		if (is_learner(&v->cluster[i]))
+			continue;
+		(*voters)++;
+		if (active(v, &v->cluster[i]))
+			(*live)++;
+	}
+}
+
 bool membership_raft_coordinates(const char *role)
 {
 	return role != NULL && strcmp(role, "minter") == 0;
@@ -91,7 +104,7 @@ void membership_raft_next(const struct membership_view *v,
     struct membership_step *out)
 {
 	const struct netrecord *r = v->rec;
-	unsigned voters = 0, live = 0;
+	unsigned voters, live;
 
 	memset(out, 0, sizeof(*out));
 	/* 1. Joiners, lowest ordinal first, once every member permits them. */
@@ -124,13 +137,7 @@ void membership_raft_next(const struct membership_view *v,
 		return;
 	}
 	/* 3. Members that go: learners first, voters only if safe. */
-	for (size_t i = 0; i < v->ncluster; i++) {
-		if (is_learner(&v->cluster[i]))
-			continue;
-		voters++;
-		if (active(v, &v->cluster[i]))
-			live++;
-	}
+	count_voters(v, &voters, &live);
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < r->count; i++) {
 			const struct netrecord_member *m = &r->members[i];
@@ -222,4 +229,51 @@ void membership_bft_next(const struct membership_bft_view *v,
 			return;
 		}
 	}
+}
+
+
+void membership_raft_leader_next(const struct membership_view *v,
+    struct membership_step *out)
+{
+	const struct netrecord *r = v->rec;
+	const struct gethrpc_raft_member *lc = NULL;
+	const struct netrecord_member *leader = NULL, *proposer = NULL;
+	unsigned voters, live;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < v->ncluster; i++)
+		if (membership_raft_coordinates(v->cluster[i].role))
+			lc = &v->cluster[i];
+	for (size_t i = 0; i < r->count && lc != NULL; i++)
+		if (strcmp(r->members[i].node_id, lc->node_id) == 0)
+			leader = &r->members[i];
+	if (leader == NULL || !goes(v, leader->ordinal) ||
+	    leader->ordinal == v->self)
+		return;
+	/* The proposer: the lowest-ordinal live voter that stays. */
+	for (size_t i = 0; i < r->count && proposer == NULL; i++) {
+		const struct netrecord_member *m = &r->members[i];
+		const struct gethrpc_raft_member *c = by_node_id(v, m->node_id);
+
+		if (c != NULL && !is_learner(c) && active(v, c) &&
+		    !goes(v, m->ordinal))
+			proposer = m;
+	}
+	if (proposer == NULL || proposer->ordinal != v->self) {
+		snprintf(out->why, sizeof(out->why), "ordinal %u goes and "
+		    "leads: the lowest live voter that stays proposes its "
+		    "removal", leader->ordinal);
+		return;
+	}
+	count_voters(v, &voters, &live);
+	if (!membership_raft_removal_safe(voters, live, true,
+	    active(v, lc))) {
+		snprintf(out->why, sizeof(out->why), "not removing ordinal %u "
+		    "(the leader): the %u voters left would not keep a live "
+		    "majority (%u live now)", leader->ordinal, voters - 1, live);
+		return;
+	}
+	out->action = MEMBERSHIP_REMOVE;
+	out->ordinal = leader->ordinal;
+	out->raft_id = lc->raft_id;
 }

@@ -1617,12 +1617,14 @@ static void on_raft_cluster(void *arg, int err, const struct gethrpc_reply *rep)
 	v.goes = goes;
 	n->member_fast = membership_raft_coordinates(
 	    gethwatch_state(n->watch)->role) && join_under_way(n, cl, cnt);
-	if (!membership_raft_coordinates(gethwatch_state(n->watch)->role) ||
-	    n->change_ms != 0) {
+	if (n->change_ms != 0) {
 		free(cl);
 		return;
 	}
-	membership_raft_next(&v, &step);
+	if (membership_raft_coordinates(gethwatch_state(n->watch)->role))
+		membership_raft_next(&v, &step);
+	else
+		membership_raft_leader_next(&v, &step);
 	m = netrecord_find(&n->rec, step.ordinal);
 	switch (step.action) {
 	case MEMBERSHIP_ADD_LEARNER:
@@ -1646,8 +1648,10 @@ static void on_raft_cluster(void *arg, int err, const struct gethrpc_reply *rep)
 		break;
 	case MEMBERSHIP_REMOVE:
 		snprintf(q, sizeof(q), "%u", step.raft_id);
-		log_info("removing %s%u (raft ID %u) from the raft cluster: %s",
-		    n->s->node_prefix, step.ordinal, step.raft_id,
+		log_info("removing %s%u (raft ID %u%s) from the raft cluster: "
+		    "%s", n->s->node_prefix, step.ordinal, step.raft_id,
+		    membership_raft_coordinates(
+		    gethwatch_state(n->watch)->role) ? "" : ", the leader",
 		    n->shrink[step.ordinal] ? "NODE_NUMBER is lower" :
 		    "replaced by a new identity");
 		raft_change(n, step.action, step.ordinal, "raft_removePeer", q);

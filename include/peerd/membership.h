@@ -57,10 +57,10 @@ struct membership_step {
 /*
  * Whether this node's daemon coordinates: its geth is the raft leader
  * (raft_role "minter"). Only the leader's geth is asked raft_cluster every
- * second: on the others the call can deadlock geth (gethwatch.c). So the
- * members that go must be stopped first (Kubernetes deletes them first,
- * `local-cluster.sh scale` stops them first): a leader that goes keeps
- * its role while it runs.
+ * second: on the others the call can deadlock geth (gethwatch.c). A
+ * leader that goes keeps its role while it runs, and its daemon does not
+ * know it goes: the others propose its removal
+ * (membership_raft_leader_next).
  */
 bool membership_raft_coordinates(const char *role);
 
@@ -70,6 +70,17 @@ bool membership_raft_coordinates(const char *role);
  * only if what stays keeps a live majority of its voters. Never this node.
  */
 void membership_raft_next(const struct membership_view *v,
+    struct membership_step *out);
+
+/*
+ * Raft, on a daemon that does not coordinate: the leader (the "minter"
+ * of this node's raft_cluster) itself goes. Its
+ * own daemon does not know (it still runs with the NODE_NUMBER it had),
+ * and keeps coordinating nothing about itself. The lowest-ordinal live
+ * voter that stays proposes the leader's removal (geth forwards it to the
+ * leader), if the voters left keep a live majority; the others wait.
+ */
+void membership_raft_leader_next(const struct membership_view *v,
     struct membership_step *out);
 
 /*

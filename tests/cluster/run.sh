@@ -28,7 +28,7 @@ QP_STATE=$base
 all_cases=(n5 n64 late restart hostile secret relay dns dnsmode setup launch
 	record moved movedns legacy frozen nofork nofork_relay join join2 init_killed
 	raftlost join2net ibftjoin ibftshrink ibftrefuse ibftreplace
-	replace_secret)
+	replace_secret leadergoes)
 
 # --- binaries ---------------------------------------------------------------
 if [ -z "${PEERD:-}" ]; then
@@ -1173,6 +1173,52 @@ case_replace_secret() {
 	new=$(addr_of 3)
 	net_validators | grep -qx "$new" || die "the new quorum-3 ($new) is not a validator"
 	note "with the MAC: $old replaced by $new"
+}
+
+# net_gone ID: raft ID is not a member of the shared raft cluster.
+net_gone() {
+	"$QP_PY" -c '
+import json, sys
+ms = json.load(open(sys.argv[1]))["members"]
+sys.exit(any(m["raftId"] == int(sys.argv[2]) for m in ms))
+' "$QP_STATE/fakenet/raft.json" "$1" 2>/dev/null
+}
+
+# Raft 4 -> 3 where the member that goes leads (FAKE_GETH_RAFT_LEADER=4)
+# and keeps running: its daemon does not know it goes, so the lowest live
+# voter that stays proposes its removal (geth forwards it to the leader);
+# the removed leader's daemon stops its geth.
+case_leadergoes() {
+	local i pid3
+	standins
+	net 4
+	for i in 0 1 2 3; do
+		lstart "$i" 4 "$(fakenet)" FAKE_GETH_RAFT_LEADER=4 FAKE_GETH_BLOCK=7
+	done
+	converge 4 120
+	qp_wait 30 net_voter 4 "$(field_of 3 node_id)" ||
+		die "quorum-3 is not raft ID 4"
+	pid3=$(qp_pid 3)
+	for i in 2 1 0; do
+		stop "$i"
+		lstart "$i" 3 "$(fakenet)" FAKE_GETH_RAFT_LEADER=4 FAKE_GETH_BLOCK=7
+		qp_wait 60 ready "$i" || die "quorum-$i is not ready: $(summary "$i")"
+	done
+	note "quorum-0..2 restarted with NODE_NUMBER=3; quorum-3 leads and runs"
+	qp_wait 60 grep -q '^GETH raft removePeer 4' "$QP_STATE/logs/fake-0.log" ||
+		die "quorum-0 did not propose the leader's removal: $(status_field 0 network.waiting)"
+	qp_wait 30 net_gone 4 || die "raft ID 4 is still in the cluster"
+	grep -q 'removing quorum-3 (raft ID 4, the leader)' "$(qp_log 0)" ||
+		die "quorum-0's daemon did not say it removes the leader"
+	qp_wait 60 sh -c "! kill -0 $pid3 2>/dev/null" ||
+		die "quorum-3's daemon still runs after its removal"
+	grep -q 'removed from the raft cluster: stopping geth' "$(qp_log 3)" ||
+		die "quorum-3's daemon did not say it was removed"
+	for i in 0 1 2; do
+		qp_wait 30 sh -c "! grep -q '\"ordinal\":3' '$(qp_dir "$i")/network.json'" ||
+			die "quorum-3 is still in quorum-$i's record"
+	done
+	note "the leader quorum-3 removed on quorum-0's proposal; it stopped its geth"
 }
 
 # A first `geth init` killed part way (the stand-in's FAKE_GETH_INIT_KILL:

@@ -53,7 +53,7 @@ QP_STATE=$base
 . "$root/scripts/lib/netns.sh"
 
 all_cases=(raft3 ibft4 restart_minority restart_all dnsmode status sigstop join join2
-	shrink replace ibft_join ibft_shrink ibft_replace init_killed)
+	shrink shrink_leader replace ibft_join ibft_shrink ibft_replace init_killed)
 
 cleanup() {
 	qp_all_down
@@ -431,7 +431,7 @@ case_ibft_replace() {
 # time with NODE_NUMBER=4: the leader's daemon removes quorum-4 (a live
 # majority stays); the network of 4 runs the flow.
 case_shrink() {
-	local i ids pid kept
+	local i ids pid
 	form 5 raft
 	pid=$(qp_pid 4) || die "quorum-4 is not running"
 	for i in 0 1 2 3; do
@@ -439,16 +439,8 @@ case_shrink() {
 		start "$i" 4 CONSENSUS=raft
 		up "$i" 4
 	done
-	# The leader's daemon removes the members that go; a leader that goes
-	# keeps its role while it runs, so, as Kubernetes deletes the pods
-	# that go first, quorum-4 is stopped if it leads; else it is kept
-	# running, to see its daemon stop its geth once removed.
-	kept=1
-	if [ "$(rpcr 4 raft_role)" = minter ]; then
-		stop 4
-		kept=0
-		note "quorum-4 leads: stopped first"
-	fi
+	# quorum-4 is left running, to see its daemon stop its geth once
+	# removed (if it leads, a follower proposes its removal: shrink_leader).
 	for i in 0 1 2 3; do
 		qp_wait 120 raft_formed "$i" 4 ||
 			die "quorum-$i: not a raft network of 4 ($(rpc "$i" raft_cluster | jq_ raft-ids | tr '\n' ' '))"
@@ -458,24 +450,79 @@ case_shrink() {
 	qp_wait 20 sh -c "! grep -q '\"ordinal\":4' '$(qp_dir 0)/network.json'" ||
 		die "quorum-4 is still in quorum-0's record"
 	note "quorum-4 removed: raft IDs $ids"
-	if [ "$kept" = 1 ]; then
-		# quorum-4 was left running: its daemon sees it is out of
-		# the cluster, stops geth and exits 0, and a restart of it
-		# serves "removed" without starting geth.
-		qp_wait 60 sh -c "! kill -0 $pid 2>/dev/null" ||
-			die "quorum-4's daemon still runs after its removal"
-		grep -q 'removed from the raft cluster: stopping geth' \
-			"$(qp_log 4)" ||
-			die "quorum-4's daemon did not say it was removed"
-		start 4 5 CONSENSUS=raft
-		qp_wait 30 sh -c "curl -s --max-time 2 http://$(qp_ip 4)/status |
-			grep -q '\"state\":\"removed\"'" ||
-			die "restarted quorum-4 does not say removed: $(qp_status_line 4)"
-		geth_pid 4 >/dev/null && die "removed quorum-4 started geth again"
-		[ "$(qp_code 4 /readyz)" = 503 ] || die "removed quorum-4 is ready"
-		note "quorum-4's daemon stopped its geth; restarted, it stays out"
-	fi
+	# quorum-4 was left running: its daemon sees it is out of
+	# the cluster, stops geth and exits 0, and a restart of it
+	# serves "removed" without starting geth.
+	qp_wait 60 sh -c "! kill -0 $pid 2>/dev/null" ||
+		die "quorum-4's daemon still runs after its removal"
+	grep -q 'removed from the raft cluster: stopping geth' \
+		"$(qp_log 4)" ||
+		die "quorum-4's daemon did not say it was removed"
+	start 4 5 CONSENSUS=raft
+	qp_wait 30 sh -c "curl -s --max-time 2 http://$(qp_ip 4)/status |
+		grep -q '\"state\":\"removed\"'" ||
+		die "restarted quorum-4 does not say removed: $(qp_status_line 4)"
+	geth_pid 4 >/dev/null && die "removed quorum-4 started geth again"
+	[ "$(qp_code 4 /readyz)" = 503 ] || die "removed quorum-4 is ready"
+	note "quorum-4's daemon stopped its geth; restarted, it stays out"
 	flow shrink 0 1 2 3
+}
+
+# leader_of N: the ordinal whose geth is the raft minter, among 0..N-1
+# (asked of the nodes that answer; raft_role on the leader is safe).
+leader_of() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		[ "$(rpcr "$i" raft_role 2>/dev/null)" = minter ] && { echo "$i"; return 0; }
+	done
+	return 1
+}
+
+# raft 4 -> 3 where quorum-3, which goes, is the raft leader and keeps
+# running: its daemon does not know it goes; the lowest live voter that
+# stays proposes its removal; the removed leader's daemon stops
+# its geth; the three left elect a leader and run the flow.
+case_shrink_leader() {
+	local i l tries pid ids
+	form 4 raft
+	# Make quorum-3 the leader: stop whoever leads (raft elects another
+	# among the rest) and bring it back, until quorum-3 leads.
+	for ((tries = 0; tries < 12; tries++)); do
+		qp_wait 30 leader_of 4 >/dev/null || die "no raft leader"
+		l=$(leader_of 4)
+		[ "$l" = 3 ] && break
+		stop "$l"
+		qp_wait 30 sh -c "[ \"\$(curl -s --max-time 2 -H 'Content-Type: application/json' \
+			--data '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"raft_leader\",\"params\":[]}' \
+			$(rpc_url 3) | grep -c result)\" = 1 ]" || die "no new leader"
+		start "$l" 4 CONSENSUS=raft
+		up "$l" 4
+	done
+	[ "$(leader_of 4)" = 3 ] || die "quorum-3 never became the leader"
+	note "quorum-3 leads ($tries leader changes)"
+	pid=$(qp_pid 3) || die "quorum-3 is not running"
+	for i in 2 1 0; do
+		stop "$i"
+		start "$i" 3 CONSENSUS=raft
+		up "$i" 3
+	done
+	note "quorum-0..2 restarted with NODE_NUMBER=3, quorum-3 still leads"
+	for i in 0 1 2; do
+		qp_wait 120 raft_formed "$i" 3 ||
+			die "quorum-$i: not a raft network of 3 ($(qp_status_line "$i"))"
+	done
+	ids=$(rpc 0 raft_cluster | jq_ raft-ids | sort -n | tr '\n' ' ')
+	[ "$ids" = "1 2 3 " ] || die "raft IDs after the shrink: '$ids'"
+	# the lowest live voter that stays, as its geth's raft_cluster said
+	grep -l 'removing quorum-3 (raft ID 4, the leader)' "$(qp_log 0)" \
+		"$(qp_log 1)" "$(qp_log 2)" >/dev/null ||
+		die "no daemon that stays proposed the leader's removal"
+	qp_wait 60 sh -c "! kill -0 $pid 2>/dev/null" ||
+		die "quorum-3's daemon still runs after its removal"
+	grep -q 'removed from the raft cluster: stopping geth' "$(qp_log 3)" ||
+		die "quorum-3's daemon did not say it was removed"
+	note "the leader quorum-3 removed on a follower's proposal; it stopped its geth"
+	flow shrink_leader 0 1 2
 }
 
 # A member loses its volume: quorum-2 comes back with a new identity. Once

@@ -133,7 +133,9 @@
  *                    remove another (handler.go's errors); a node not in
  *                    the cluster (removed, or a joiner not added) sees
  *                    [] and "" and no leader; FAKE_GETH_NO_LEADER=1: no
- *                    leader (role "", raft_leader error)
+ *                    leader (role "", raft_leader error);
+ *                    FAKE_GETH_RAFT_LEADER=N: raft ID N leads while it
+ *                    is a live voter
  *   istanbul         the validators of the genesis extraData; the
  *                    candidates in memory (istanbul_propose/discard)
  * and logs "GETH addPeer <url>" (admin_addPeer), "GETH removePeer <url>",
@@ -2065,17 +2067,27 @@ static bool no_leader(void)
 	return node.mainnet || (v != NULL && strcmp(v, "1") == 0);
 }
 
-/* The minter: the lowest raft ID that is no learner and whose geth runs. */
+/*
+ * The minter: the lowest raft ID that is no learner and whose geth runs;
+ * FAKE_GETH_RAFT_LEADER=N: raft ID N while it is such a member (to test
+ * a leader that goes: raft elects any voter).
+ */
 static const struct member *raft_leader(void)
 {
 	const struct member *best = NULL;
+	const char *want = fake_knob(&F, "RAFT_LEADER");
+	long w = want != NULL ? strtol(want, NULL, 10) : 0;
 
 	if (no_leader())
 		return NULL;
-	for (int i = 0; i < node.nm; i++)
-		if (!node.m[i].learner && id_alive(node.m[i].node_id) &&
-		    (best == NULL || node.m[i].id < best->id))
+	for (int i = 0; i < node.nm; i++) {
+		if (node.m[i].learner || !id_alive(node.m[i].node_id))
+			continue;
+		if ((long)node.m[i].id == w)
+			return &node.m[i];
+		if (best == NULL || node.m[i].id < best->id)
 			best = &node.m[i];
+	}
 	return best;
 }
 

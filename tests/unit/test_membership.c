@@ -317,6 +317,65 @@ static void test_bft_next(void **state)
 	assert_int_equal(s.ordinal, 4);
 }
 
+/* Raft: the leader goes; its daemon does not know: the lowest live voter
+ * that stays proposes its removal, if a live majority stays. */
+static void test_raft_leader_goes(void **state)
+{
+	struct netrecord r;
+	struct membership_view v = {0};
+	struct membership_step s;
+	bool goes[NETRECORD_MEMBERS_MAX] = {false};
+
+	(void)state;
+	setup(&r, 5);
+	/* ordinal 4 (raft ID 5) leads; this node is ordinal 1 */
+	for (unsigned i = 0; i < 5; i++) {
+		strcpy(cl[i].role, i == 4 ? "minter" : "verifier");
+		cl[i].active = i != 1;
+	}
+	v.rec = &r;
+	v.cluster = cl;
+	v.ncluster = 5;
+	v.self = 1;
+	v.goes = goes;
+	membership_raft_leader_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_NONE);
+	assert_string_equal(s.why, "");
+	/* NODE_NUMBER 5 -> 4: ordinal 0 proposes, not this one */
+	goes[4] = true;
+	membership_raft_leader_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_NONE);
+	assert_non_null(strstr(s.why, "ordinal 4 goes and leads"));
+	/* ordinal 0 down: this node (1) is the lowest live voter that stays */
+	cl[0].active = false;
+	membership_raft_leader_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_REMOVE);
+	assert_int_equal(s.ordinal, 4);
+	assert_int_equal(s.raft_id, 5);
+	/* 0 and 2 down: 2 live of 4 voters left is no majority */
+	cl[2].active = false;
+	membership_raft_leader_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_NONE);
+	assert_non_null(strstr(s.why, "not removing ordinal 4 (the leader)"));
+	/* a leader that stays, an unknown leader: nothing */
+	cl[2].active = true;
+	goes[4] = false;
+	goes[3] = true;
+	membership_raft_leader_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_NONE);
+	/* no leader: nothing */
+	goes[4] = true;
+	strcpy(cl[4].role, "");
+	membership_raft_leader_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_NONE);
+	/* never this node itself */
+	strcpy(cl[4].role, "verifier");
+	strcpy(cl[1].role, "minter");
+	goes[1] = true;
+	membership_raft_leader_next(&v, &s);
+	assert_int_equal(s.action, MEMBERSHIP_NONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +384,7 @@ int main(void)
 	    cmocka_unit_test(test_bft_removal_safe),
 	    cmocka_unit_test(test_replace_due),
 	    cmocka_unit_test(test_raft_next),
+	    cmocka_unit_test(test_raft_leader_goes),
 	    cmocka_unit_test(test_bft_next),
 	};
 
