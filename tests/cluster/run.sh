@@ -1017,7 +1017,7 @@ case_ibftjoin() {
 		"$QP_STATE/logs/fake-0.log" | head -n 1)
 	qp_wait 120 net_nvalidators 5 ||
 		die "the shared chain has not 5 validators: $(net_validators | tr '\n' ' ')"
-	net_validators | grep -x "$addr" >/dev/null ||
+	is_validator "$addr" ||
 		die "$addr is not a validator"
 	grep -q "^GETH istanbul validators 5 " "$QP_STATE"/logs/fake-*.log ||
 		die "no stand-in logged the new validator set"
@@ -1035,7 +1035,18 @@ case_ibftjoin() {
 }
 
 # not_validator ADDR: ADDR is not in the shared chain's validator set.
-not_validator() { ! net_validators | grep -qx "$1"; }
+# (The list is read first: `producer | grep -q` under pipefail fails when
+# grep exits before the producer has written everything.)
+is_validator() {
+	local v
+	v=$(net_validators) || return 1
+	grep -qx -- "$1" <<<"$v"
+}
+not_validator() {
+	local v
+	v=$(net_validators) || return 1
+	! grep -qx -- "$1" <<<"$v"
+}
 
 # addr_of I: node I's validator address (its node key's), as its stand-in
 # last started.
@@ -1131,8 +1142,8 @@ case_ibftreplace() {
 	qp_wait 120 net_nvalidators 4 ||
 		die "the new quorum-3 was not voted in: $(net_validators | tr '\n' ' '); quorum-0: $(status_field 0 network.waiting)"
 	new=$(addr_of 3)
-	net_validators | grep -qx "$new" || die "the new quorum-3 ($new) is not a validator"
-	net_validators | grep -qx "$old" && die "the old quorum-3 is still a validator"
+	is_validator "$new" || die "the new quorum-3 ($new) is not a validator"
+	not_validator "$old" || die "the old quorum-3 is still a validator"
 	note "the new quorum-3 ($new) voted in: 4 validators"
 }
 
@@ -1155,7 +1166,7 @@ case_replace_secret() {
 	lstart 3 4 CONSENSUS=istanbul REPLACE_AFTER=2 \
 		CLUSTER_SECRET=bravo-secret-4567 "$(fakenet)"
 	sleep 12
-	net_validators | grep -qx "$old" ||
+	is_validator "$old" ||
 		die "the old quorum-3 was voted out for a document without the MAC"
 	grep -q '^GETH istanbul propose .* false' "$QP_STATE"/logs/fake-[012].log &&
 		die "a vote-out was cast for a document without the MAC"
@@ -1171,7 +1182,7 @@ case_replace_secret() {
 	qp_wait 120 net_nvalidators 4 ||
 		die "the new quorum-3 was not voted in: $(net_validators | tr '\n' ' ')"
 	new=$(addr_of 3)
-	net_validators | grep -qx "$new" || die "the new quorum-3 ($new) is not a validator"
+	is_validator "$new" || die "the new quorum-3 ($new) is not a validator"
 	note "with the MAC: $old replaced by $new"
 }
 

@@ -371,7 +371,7 @@ case_ibft_shrink() {
 			$(rpc_url "$i") | grep -o '0x[0-9a-f]\{40\}' | wc -l)\" = 4 ]" ||
 			die "quorum-$i: validators $(nvalidators "$i"), want 4 ($(qp_status_line "$i"))"
 	done
-	validators 0 | grep -q "$addr4" && die "quorum-4 is still a validator"
+	grep -q "$addr4" <<<"$(validators 0)" && die "quorum-4 is still a validator"
 	note "quorum-4 voted out: 4 validators"
 	for i in 0 1 2 3; do
 		qp_wait 30 candidates_empty "$i" ||
@@ -418,7 +418,7 @@ case_ibft_replace() {
 			die "quorum-$i: the new quorum-3 is not a validator ($(validators "$i" | tr '\n' ' '); $(qp_status_line "$i"))"
 	done
 	[ "$(nvalidators 0)" = 4 ] || die "validators: $(validators 0 | tr '\n' ' ')"
-	validators 0 | grep -q "$old" && die "the old identity is still a validator"
+	grep -q "$old" <<<"$(validators 0)" && die "the old identity is still a validator"
 	for i in 0 1 2; do
 		qp_wait 30 candidates_empty "$i" ||
 			die "quorum-$i did not discard its votes: $(rpc "$i" istanbul_candidates)"
@@ -544,7 +544,7 @@ case_replace() {
 	done
 	ids=$(rpc 0 raft_cluster | jq_ raft-ids | sort -n | tr '\n' ' ')
 	[ "$ids" = "1 2 4 " ] || die "raft IDs after the replacement: '$ids'"
-	rpc 0 raft_cluster | grep -q "$old" && die "the old identity is still in raft"
+	grep -q "$old" <<<"$(rpc 0 raft_cluster)" && die "the old identity is still in raft"
 	note "quorum-2 replaced: old identity removed, new one is raft ID 4"
 	flow replace 0 1 2
 }
