@@ -355,9 +355,11 @@ candidates_empty() { rpc "$1" istanbul_candidates | grep -q '"result":{}'; }
 # voted out and removed, stops its geth and exits, and stays out when
 # restarted. The network of 4 runs the flow.
 case_ibft_shrink() {
-	local i pid addr4
+	local i pid addr4 id4
 	form 5 istanbul
 	addr4=$(rpcr 4 istanbul_nodeAddress) || die "no address for quorum-4"
+	id4=$(qp_curl 4 /env.json | jq_ get node_id)
+	[ ${#id4} = 128 ] || die "no node ID for quorum-4: '$id4'"
 	pid=$(qp_pid 4) || die "quorum-4 is not running"
 	for i in 3 2 1 0; do
 		stop "$i"
@@ -378,8 +380,7 @@ case_ibft_shrink() {
 			die "quorum-$i did not discard its vote: $(rpc "$i" istanbul_candidates)"
 		qp_wait 30 sh -c "! grep -q '\"ordinal\":4' '$(qp_dir "$i")/network.json'" ||
 			die "quorum-4 is still in quorum-$i's record"
-		grep -q "$(qp_curl 4 /env.json | jq_ get node_id 2>/dev/null || echo none)" \
-			"$(qp_dir "$i")/dd/permissioned-nodes.json" 2>/dev/null &&
+		grep -q "$id4" "$(qp_dir "$i")/dd/permissioned-nodes.json" &&
 			die "quorum-$i still permits quorum-4"
 	done
 	note "votes discarded; quorum-4 out of every record and permissioned-nodes.json"
