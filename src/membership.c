@@ -95,6 +95,27 @@ static void count_voters(const struct membership_view *v, unsigned *voters,
 	}
 }
 
+/* Member m (c in the cluster) removed, if the voters left keep a live
+ * majority; else why ("not removing ordinal <m><what>: ..."). */
+static void removal(const struct membership_view *v,
+    const struct netrecord_member *m, const struct gethrpc_raft_member *c,
+    const char *what, struct membership_step *out)
+{
+	unsigned voters, live;
+
+	count_voters(v, &voters, &live);
+	if (!membership_raft_removal_safe(voters, live, !is_learner(c),
+	    active(v, c))) {
+		snprintf(out->why, sizeof(out->why), "not removing ordinal "
+		    "%u%s: the %u voters left would not keep a live majority "
+		    "(%u live now)", m->ordinal, what, voters - 1, live);
+		return;
+	}
+	out->action = MEMBERSHIP_REMOVE;
+	out->ordinal = m->ordinal;
+	out->raft_id = c->raft_id;
+}
+
 bool membership_raft_coordinates(const char *role)
 {
 	return role != NULL && strcmp(role, "minter") == 0;
@@ -104,7 +125,6 @@ void membership_raft_next(const struct membership_view *v,
     struct membership_step *out)
 {
 	const struct netrecord *r = v->rec;
-	unsigned voters, live;
 
 	memset(out, 0, sizeof(*out));
 	/* 1. Joiners, lowest ordinal first, once every member permits them. */
@@ -137,7 +157,6 @@ void membership_raft_next(const struct membership_view *v,
 		return;
 	}
 	/* 3. Members that go: learners first, voters only if safe. */
-	count_voters(v, &voters, &live);
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < r->count; i++) {
 			const struct netrecord_member *m = &r->members[i];
@@ -147,17 +166,7 @@ void membership_raft_next(const struct membership_view *v,
 			    m->ordinal == v->self ||
 			    is_learner(c) != (pass == 0))
 				continue;
-			if (!membership_raft_removal_safe(voters, live,
-			    !is_learner(c), active(v, c))) {
-				snprintf(out->why, sizeof(out->why), "not "
-				    "removing ordinal %u: the %u voters left "
-				    "would not keep a live majority (%u live "
-				    "now)", m->ordinal, voters - 1, live);
-				return;
-			}
-			out->action = MEMBERSHIP_REMOVE;
-			out->ordinal = m->ordinal;
-			out->raft_id = c->raft_id;
+			removal(v, m, c, "", out);
 			return;
 		}
 	}
@@ -238,7 +247,6 @@ void membership_raft_leader_next(const struct membership_view *v,
 	const struct netrecord *r = v->rec;
 	const struct gethrpc_raft_member *lc = NULL;
 	const struct netrecord_member *leader = NULL, *proposer = NULL;
-	unsigned voters, live;
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < v->ncluster; i++)
@@ -265,15 +273,5 @@ void membership_raft_leader_next(const struct membership_view *v,
 		    "removal", leader->ordinal);
 		return;
 	}
-	count_voters(v, &voters, &live);
-	if (!membership_raft_removal_safe(voters, live, true,
-	    active(v, lc))) {
-		snprintf(out->why, sizeof(out->why), "not removing ordinal %u "
-		    "(the leader): the %u voters left would not keep a live "
-		    "majority (%u live now)", leader->ordinal, voters - 1, live);
-		return;
-	}
-	out->action = MEMBERSHIP_REMOVE;
-	out->ordinal = leader->ordinal;
-	out->raft_id = lc->raft_id;
+	removal(v, leader, lc, " (the leader)", out);
 }
