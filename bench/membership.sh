@@ -166,6 +166,30 @@ import json, os, socket, sys, time
 # between (seen here: a joiner applying its raft snapshot). The leader's
 # NodeInfo takes the lock once.
 
+class Tail:
+    """The whole lines written to each log since the last call."""
+
+    def __init__(self, logs):  # {path: tag}
+        self.logs = logs
+        self.pos = {lg: 0 for lg in logs}
+        self.part = {lg: b"" for lg in logs}
+
+    def lines(self):
+        """(tag, line) for each new whole line."""
+        for lg, tag in self.logs.items():
+            try:
+                with open(lg, "rb") as f:
+                    f.seek(self.pos[lg])
+                    data = f.read()
+            except OSError:
+                continue
+            self.pos[lg] += len(data)
+            lines = (self.part[lg] + data).split(b"\n")
+            self.part[lg] = lines.pop()
+            for line in lines:
+                yield tag, line.decode("utf-8", "replace")
+
+
 def ipc(path, method, params=None, timeout=1.0):
     try:
         s = socket.socket(socket.AF_UNIX)
@@ -292,29 +316,17 @@ def watch(out, t0file, limit, poll_ms, node_id, jipc, jlog, record, mem):
         mips.append(sk)
     ids = members(record, mips)
     seen = {}
-    pos = {lg: 0 for lg in logs}
-    part = {lg: b"" for lg in logs}
+    tail = Tail(logs)
     redial = os.environ.get("REDIAL") == "1"
 
     def stamp(k, now):
         got.setdefault(k, now)
 
     def scan(now):
-        for lg, who in logs.items():
-            try:
-                with open(lg, "rb") as f:
-                    f.seek(pos[lg])
-                    data = f.read()
-            except OSError:
-                continue
-            pos[lg] += len(data)
-            lines = (part[lg] + data).split(b"\n")
-            part[lg] = lines.pop()
-            for line in lines:
-                s = line.decode("utf-8", "replace")
-                for w, name, pat in STEPS:
-                    if w == who and pat in s:
-                        seen.setdefault(name, []).append(now)
+        for who, s in tail.lines():
+            for w, name, pat in STEPS:
+                if w == who and pat in s:
+                    seen.setdefault(name, []).append(now)
 
     ld = None
     while time.monotonic() < end:
@@ -424,8 +436,7 @@ def bft_watch(out, t0file, limit, poll_ms, joiner, jipc, jlog, mem):
     v0 = vips[0]
     v0name = mem[0].split(",", 1)[0]
     seen = {}
-    pos = {lg: 0 for lg in logs}
-    part = {lg: b"" for lg in logs}
+    tail = Tail(logs)
     blocks = []          # (number, seen at, proposer, coinbase, nonce)
     last = None
     jaddr = None
@@ -434,22 +445,11 @@ def bft_watch(out, t0file, limit, poll_ms, joiner, jipc, jlog, mem):
         got.setdefault(k, now)
 
     def scan(now):
-        for lg, (who, nm) in logs.items():
-            try:
-                with open(lg, "rb") as f:
-                    f.seek(pos[lg])
-                    data = f.read()
-            except OSError:
-                continue
-            pos[lg] += len(data)
-            lines = (part[lg] + data).split(b"\n")
-            part[lg] = lines.pop()
-            for line in lines:
-                s = line.decode("utf-8", "replace")
-                for w, name, pat, how in steps:
-                    if w == who and pat in s:
-                        key = "%s [%s]" % (name, nm) if how == "node" else name
-                        seen.setdefault(key, []).append(now)
+        for (who, nm), s in tail.lines():
+            for w, name, pat, how in steps:
+                if w == who and pat in s:
+                    key = "%s [%s]" % (name, nm) if how == "node" else name
+                    seen.setdefault(key, []).append(now)
 
     def read_blocks(hl, now):
         nonlocal last

@@ -416,3 +416,46 @@ if waiting:
 print(line)
 ' "$(qp_host "$1")" "$(qp_ip "$1")"
 }
+
+# qp_run_cases [CASE...]: each case_<name> (default: all_cases) in a
+# subshell with its own QP_STATE=$base/<name>, PASS/FAIL per case (with the
+# last lines of its logs on failure), every node down after each; counts
+# into passed/failed/failed_names; exits 1 if any failed. For the test
+# suites (they set base, all_cases and the counters, and clean up on exit).
+# shellcheck disable=SC2154 # base and all_cases: the suite's
+qp_run_cases() {
+	local cases=("$@") c rc log
+	[ ${#cases[@]} -eq 0 ] && cases=("${all_cases[@]}")
+	for c in "${cases[@]}"; do
+		declare -F "case_$c" >/dev/null ||
+			qp_die "unknown case $c (known: ${all_cases[*]})"
+	done
+	for c in "${cases[@]}"; do
+		QP_STATE=$base/$c
+		mkdir -p "$QP_STATE/logs" "$QP_STATE/pids"
+		printf '%s\n' "--- $c"
+		t0=$SECONDS
+		(case_"$c")
+		rc=$?
+		if [ "$rc" = 0 ]; then
+			passed=$((passed + 1))
+			printf 'PASS %s (%d s)\n' "$c" $((SECONDS - t0))
+		else
+			failed=$((failed + 1))
+			failed_names+=("$c")
+			for log in "$QP_STATE"/logs/*.log; do
+				[ -f "$log" ] || continue
+				printf '    == %s (last lines)\n' "${log##*/}"
+				tail -n 12 "$log" | cut -c1-300 | sed 's/^/    /'
+			done 2>/dev/null | head -n 80
+			printf 'FAIL %s\n' "$c"
+		fi
+		qp_all_down
+	done
+	printf '%d passed, %d failed\n' "$passed" "$failed"
+	[ "$failed" -eq 0 ] || {
+		printf 'failed: %s\n' "${failed_names[*]}"
+		[ "${KEEP:-0}" = 1 ] && printf 'state kept in %s\n' "$base"
+		exit 1
+	}
+}

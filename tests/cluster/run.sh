@@ -566,13 +566,8 @@ case_setup() {
 }
 
 case_launch() {
-	local n=4 i bin=$QP_STATE/bin pids=() code t
-	for t in fake-geth fake-tm; do
-		[ -x "$BUILD/$t" ] || die "no $BUILD/$t"
-	done
-	mkdir -p "$bin"
-	ln -sf "$BUILD/fake-geth" "$bin/geth"
-	ln -sf "$BUILD/fake-tm" "$bin/tessera"
+	local n=4 i bin=$QP_STATE/bin pids=() code
+	standins
 	net "$n"
 	for ((i = 0; i < n; i++)); do
 		start "$i" "$n" LAUNCH=yes PRIVACY=tessera STOP_TIMEOUT=10 \
@@ -1290,36 +1285,4 @@ qp_ns_has() {
 }
 
 # --- runner -----------------------------------------------------------------
-cases=("$@")
-[ ${#cases[@]} -eq 0 ] && cases=("${all_cases[@]}")
-for c in "${cases[@]}"; do
-	declare -F "case_$c" >/dev/null || qp_die "unknown case $c (known: ${all_cases[*]})"
-done
-for c in "${cases[@]}"; do
-	QP_STATE=$base/$c
-	mkdir -p "$QP_STATE/logs" "$QP_STATE/pids"
-	printf '%s\n' "--- $c"
-	t0=$SECONDS
-	(case_"$c")
-	rc=$?
-	if [ "$rc" = 0 ]; then
-		passed=$((passed + 1))
-		printf 'PASS %s (%d s)\n' "$c" $((SECONDS - t0))
-	else
-		failed=$((failed + 1))
-		failed_names+=("$c")
-		for log in "$QP_STATE"/logs/*.log; do
-			[ -f "$log" ] || continue
-			printf '    == %s (last lines)\n' "${log##*/}"
-			tail -n 8 "$log" | sed 's/^/    /'
-		done 2>/dev/null | head -n 60
-		printf 'FAIL %s\n' "$c"
-	fi
-	qp_all_down
-done
-printf '%d passed, %d failed\n' "$passed" "$failed"
-[ "$failed" -eq 0 ] || {
-	printf 'failed: %s\n' "${failed_names[*]}"
-	[ "${KEEP:-0}" = 1 ] && printf 'state kept in %s\n' "$base"
-	exit 1
-}
+qp_run_cases "$@"

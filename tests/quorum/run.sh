@@ -230,10 +230,14 @@ up() {
 
 # form N CONSENSUS [VAR=value...]: N nodes started together form a network:
 # every daemon ready, every geth answering, raft/IBFT membership complete.
-form() {
-	local n=$1 cons=$2 i check
-	shift 2
-	net "$n"
+form() { form_beside "$1" "$@"; }
+
+# form_beside M N CONSENSUS [VAR=value...]: as form, on a bridge of M
+# namespaces (room for joiners: nodes N..M-1 are not started).
+form_beside() {
+	local m=$1 n=$2 cons=$3 i check
+	shift 3
+	net "$m"
 	for ((i = 0; i < n; i++)); do start "$i" "$n" CONSENSUS="$cons" "$@"; done
 	for ((i = 0; i < n; i++)); do up "$i" "$n"; done
 	note "$n daemons ready, $n geths answer JSON-RPC"
@@ -276,13 +280,7 @@ flow_contract() { sed -n 's/^flow ok: contract \(0x[0-9a-fA-F]*\) .*/\1/p' "$QP_
 # and the flow runs on all five.
 case_join2() {
 	local i ids
-	net 5
-	for i in 0 1 2; do start "$i" 3 CONSENSUS=raft; done
-	for i in 0 1 2; do up "$i" 3; done
-	for i in 0 1 2; do
-		qp_wait 120 raft_formed "$i" 3 || die "quorum-$i: raft of 3 not formed"
-	done
-	note "raft network of 3 formed"
+	form_beside 5 3 raft
 	for i in 3 4; do start "$i" 5 CONSENSUS=raft; done
 	for i in 3 4; do up "$i" 5 120; done
 	for i in 0 1 2 3 4; do
@@ -316,13 +314,7 @@ case_join2() {
 # flow runs on all five.
 case_ibft_join() {
 	local i
-	net 5
-	for i in 0 1 2 3; do start "$i" 4 CONSENSUS=istanbul; done
-	for i in 0 1 2 3; do up "$i" 4; done
-	for i in 0 1 2 3; do
-		qp_wait 120 ibft_formed "$i" 4 || die "quorum-$i: IBFT of 4 not formed"
-	done
-	note "IBFT network of 4 formed"
+	form_beside 5 4 istanbul
 	start 4 5 CONSENSUS=istanbul
 	up 4 5 120
 	cmp -s "$(qp_dir 0)/genesis.json" "$(qp_dir 4)/genesis.json" ||
@@ -555,12 +547,7 @@ case_replace() {
 # flow runs on all four; restarted, it comes back as the same member.
 case_join() {
 	local i role
-	net 4
-	for i in 0 1 2; do start "$i" 3 CONSENSUS=raft; done
-	for i in 0 1 2; do up "$i" 3; done
-	for i in 0 1 2; do
-		qp_wait 120 raft_formed "$i" 3 || die "quorum-$i: raft of 3 not formed"
-	done
+	form_beside 4 3 raft
 	flow before 0 1 2
 	start 3 4 CONSENSUS=raft
 	up 3 4 120
@@ -797,36 +784,4 @@ qp_curl_body() {
 }
 
 # --- runner -----------------------------------------------------------------
-cases=("$@")
-[ ${#cases[@]} -eq 0 ] && cases=("${all_cases[@]}")
-for c in "${cases[@]}"; do
-	declare -F "case_$c" >/dev/null || qp_die "unknown case $c (known: ${all_cases[*]})"
-done
-for c in "${cases[@]}"; do
-	QP_STATE=$base/$c
-	mkdir -p "$QP_STATE/logs" "$QP_STATE/pids"
-	printf '%s\n' "--- $c"
-	t0=$SECONDS
-	(case_"$c")
-	rc=$?
-	if [ "$rc" = 0 ]; then
-		passed=$((passed + 1))
-		printf 'PASS %s (%d s)\n' "$c" $((SECONDS - t0))
-	else
-		failed=$((failed + 1))
-		failed_names+=("$c")
-		for log in "$QP_STATE"/logs/*.log; do
-			[ -f "$log" ] || continue
-			printf '    == %s (last lines)\n' "${log##*/}"
-			tail -n 12 "$log" | cut -c1-300 | sed 's/^/    /'
-		done 2>/dev/null | head -n 80
-		printf 'FAIL %s\n' "$c"
-	fi
-	qp_all_down
-done
-printf '%d passed, %d failed\n' "$passed" "$failed"
-[ "$failed" -eq 0 ] || {
-	printf 'failed: %s\n' "${failed_names[*]}"
-	[ "${KEEP:-0}" = 1 ] && printf 'state kept in %s\n' "$base"
-	exit 1
-}
+qp_run_cases "$@"
