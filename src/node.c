@@ -55,6 +55,8 @@
 				     * members of about 1.3 KB */
 #define CHANGE_WAIT_MS 10000 /* a membership change unconfirmed this long
 			      * is looked at again */
+#define JOINER_RECENT_MS 30000 /* a joiner that asked this lately is
+				* still joining */
 #define PERMIT_LEAD_MS 600   /* a joiner known this long before it is
 			      * added: it asks every member every
 			      * MEMBER_FAST_MS */
@@ -1557,7 +1559,7 @@ static bool join_under_way(const struct node *n,
 		if (m->joined && m->raft_id == 0 &&
 		    m->ordinal < NETRECORD_MEMBERS_MAX &&
 		    n->seen_ms[m->ordinal] != 0 &&
-		    now - n->seen_ms[m->ordinal] < 30000)
+		    now - n->seen_ms[m->ordinal] < JOINER_RECENT_MS)
 			return true;
 	}
 	return false;
@@ -1863,31 +1865,57 @@ static void on_bft_peers(void *arg, int err, const struct gethrpc_reply *rep)
 	free(ids);
 }
 
-/* A member's record, asked by a joiner: does it list us? */
+/*
+ * A member's record: does it list this node (its ordinal, its identity,
+ * the same genesis)? Asked by a joiner until each member does, and by a
+ * node voted out of the validators (removal_check): gone from a
+ * validator's record, it was removed.
+ */
 struct asked {
 	struct node *n;
 	unsigned ordinal;
+	bool removal_check;
 };
 
-static void on_joiner_listed(void *arg, int err,
-    const struct httpc_result *res)
+static void on_member_record(void *arg, int err, const struct httpc_result *res)
 {
 	struct asked *a = arg;
 	struct node *n = a->n;
 	struct netrecord r;
 	const struct netrecord_member *m;
 	char e[256];
+	bool listed;
 
 	n->tick_busy--;
 	if (err == 0 && res->code == 200 &&
 	    netrecord_parse(res->body, res->len, &r, e, sizeof(e)) == 0) {
-		m = netrecord_find(&r, n->s->node_ordinal);
-		if (m != NULL && strcmp(m->node_id, n->self.node_id) == 0 &&
-		    strcmp(r.genesis, n->rec.genesis) == 0)
-			n->lists_me[a->ordinal] = true;
+		if (strcmp(r.genesis, n->rec.genesis) == 0) {
+			m = netrecord_find(&r, n->s->node_ordinal);
+			listed = m != NULL &&
+			    strcmp(m->node_id, n->self.node_id) == 0;
+			n->lists_me[a->ordinal] = listed;
+			if (a->removal_check && !listed && !n->removed)
+				node_removed(n);
+		}
 		netrecord_free(&r);
 	}
 	free(a);
+}
+
+static void ask_record(struct node *n, unsigned ordinal, bool removal_check)
+{
+	struct asked *a = malloc(sizeof(*a));
+
+	if (a == NULL)
+		return;
+	a->n = n;
+	a->ordinal = ordinal;
+	a->removal_check = removal_check;
+	if (peer_get(n, ordinal, "/network.json", RECORD_FETCH_MAX,
+	    on_member_record, a) == 0)
+		n->tick_busy++;
+	else
+		free(a);
 }
 
 /*
@@ -1901,52 +1929,24 @@ static void joiner_listed_poll(struct node *n)
 {
 	for (size_t i = 0; i < n->rec.count; i++) {
 		unsigned o = n->rec.members[i].ordinal;
-		struct asked *a;
 
-		if (o == n->s->node_ordinal || o >= NETRECORD_MEMBERS_MAX ||
-		    n->lists_me[o] || (a = malloc(sizeof(*a))) == NULL)
-			continue;
-		a->n = n;
-		a->ordinal = o;
-		if (peer_get(n, o, "/network.json", RECORD_FETCH_MAX,
-		    on_joiner_listed, a) == 0)
-			n->tick_busy++;
-		else
-			free(a);
+		if (o != n->s->node_ordinal && o < NETRECORD_MEMBERS_MAX &&
+		    !n->lists_me[o])
+			ask_record(n, o, false);
 	}
 }
 
-/* A validator's record: this node voted out and gone from it: removed. */
-static void on_removed_check(void *arg, int err, const struct httpc_result *res)
-{
-	struct node *n = arg;
-	struct netrecord r;
-	char e[256];
-	bool listed = false;
-
-	n->tick_busy--;
-	if (err < 0 || res->code != 200 ||
-	    netrecord_parse(res->body, res->len, &r, e, sizeof(e)) < 0)
-		return;
-	for (size_t i = 0; i < r.count && !listed; i++)
-		listed = strcmp(r.members[i].node_id, n->self.node_id) == 0;
-	if (!listed && r.count > 0 && strcmp(r.genesis, n->rec.genesis) == 0 &&
-	    !n->removed)
-		node_removed(n);
-	netrecord_free(&r);
-}
-
+/* Voted out: asks a validator whether its record still lists this node. */
 static void removed_check(struct node *n)
 {
 	for (size_t i = 0; i < n->rec.count; i++) {
 		const struct netrecord_member *m = &n->rec.members[i];
 
-		if (m->ordinal == n->s->node_ordinal || !m->validator)
-			continue;
-		if (peer_get(n, m->ordinal, "/network.json", RECORD_FETCH_MAX,
-		    on_removed_check, n) == 0)
-			n->tick_busy++;
-		return;
+		if (m->ordinal != n->s->node_ordinal && m->validator &&
+		    m->ordinal < NETRECORD_MEMBERS_MAX) {
+			ask_record(n, m->ordinal, true);
+			return;
+		}
 	}
 }
 
