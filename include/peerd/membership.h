@@ -74,9 +74,8 @@ void membership_raft_next(const struct membership_view *v,
 
 /*
  * Raft, on a daemon that does not coordinate: the leader (the "minter"
- * of this node's raft_cluster) itself goes. Its
- * own daemon does not know (it still runs with the NODE_NUMBER it had),
- * and keeps coordinating nothing about itself. The lowest-ordinal live
+ * of this node's raft_cluster) itself goes. Its own daemon does not know
+ * (it still runs with the NODE_NUMBER it had). The lowest-ordinal live
  * voter that stays proposes the leader's removal (geth forwards it to the
  * leader), if the voters left keep a live majority; the others wait.
  */
