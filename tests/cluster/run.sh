@@ -433,7 +433,7 @@ case_secret() {
 	for i in 0 1 2; do
 		[ "$(summary "$i" | cut -d' ' -f1)" = discovering ] ||
 			die "quorum-$i is not discovering: $(summary "$i")"
-		if qp_curl "$i" /status | grep -q -e alpha-secret -e bravo-secret ||
+		if grep -q -e alpha-secret -e bravo-secret <<<"$(qp_curl "$i" /status)" ||
 			grep -q -e alpha-secret -e bravo-secret "$(qp_log "$i")"; then
 			die "quorum-$i shows a cluster secret"
 		fi
@@ -476,7 +476,7 @@ assert docs[0]["ordinal"] == 1, docs[0]["ordinal"]
 assert all("mac" in d for d in docs)
 ' "$n" || die "quorum-1 /peers is not its own then every other document"
 	note "/peers: one signed, MACed document per line, its own first"
-	if qp_curl 1 /peers | grep -q relay-secret ||
+	if grep -q relay-secret <<<"$(qp_curl 1 /peers)" ||
 		grep -q relay-secret "$(qp_log 1)"; then
 		die "quorum-1 shows the cluster secret"
 	fi
@@ -489,7 +489,7 @@ case_dns() {
 	for ((i = 0; i < n - 1; i++)); do
 		qp_wait 60 peer_is "$i" 3 waiting dns ||
 			die "quorum-$i /status: quorum-3 not waiting with a dns error"
-		qp_curl "$i" /status | jq_ peer 3 | grep -q -v ' null$' ||
+		grep -q -v ' null$' <<<"$(qp_curl "$i" /status | jq_ peer 3)" ||
 			die "quorum-$i /status: no last_error for quorum-3"
 	done
 	for ((i = 0; i < n - 1; i++)); do
@@ -1278,7 +1278,7 @@ case_init_killed() {
 qp_ns_has() {
 	local p
 	for p in $(ip netns pids "$(qp_ns "$1")" 2>/dev/null); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "$2" &&
+		grep -q -- "$2" <<<"$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" &&
 			return 0
 	done
 	return 1

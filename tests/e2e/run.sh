@@ -447,8 +447,8 @@ test_tessera_layouts() {
 	c=$(tm_node "$tag:jar" "$vol" -e JAVA_HOME=/tessera/jre \
 		-e JAVA_OPTS=-Xmx256m -e FAKE_TESSERA_VERSION=21.1.0)
 	if wait_healthy "$c"; then
-		docker exec "$c" cat /qdata/fake.log |
-			grep -q '^TESSERA launcher jar /tessera/tessera-app.jar' &&
+		grep -q '^TESSERA launcher jar /tessera/tessera-app.jar' \
+			<<<"$(docker exec "$c" cat /qdata/fake.log)" &&
 			ok "(f) the jar layout (Tessera <= 21.4) runs with java -jar" ||
 			bad "(f) the jar layout: no 'TESSERA launcher jar' in the stand-in's log"
 	fi
@@ -464,7 +464,8 @@ test_tessera_layouts() {
 	code=$(docker inspect -f '{{.State.ExitCode}}' "$c")
 	if [ "$(docker inspect -f '{{.State.Status}}' "$c")" = exited ] &&
 		[ "$code" != 0 ] &&
-		docker logs "$c" 2>&1 | grep -q 'is an H2 1.4 database (Tessera 21.x and older), which Tessera 22 and newer cannot open'; then
+		grep -q 'is an H2 1.4 database (Tessera 21.x and older), which Tessera 22 and newer cannot open' \
+			<<<"$(docker logs "$c" 2>&1)"; then
 		ok "(f) Tessera 24 on a 21.x database: exit $code, the H2 line"
 	else
 		docker logs --tail 15 "$c" >&2 || true
@@ -473,7 +474,7 @@ test_tessera_layouts() {
 	docker rm -fv "$c" >/dev/null 2>&1
 	c=$(tm_node "$tag:latest" "$project-h2new")
 	if wait_healthy "$c"; then
-		docker exec "$c" cat /qdata/fake.log | grep -q '^TESSERA launcher bin' &&
+		grep -q '^TESSERA launcher bin' <<<"$(docker exec "$c" cat /qdata/fake.log)" &&
 			ok "(f) the bin/tessera layout (Tessera 21+) runs" ||
 			bad "(f) the bin layout: no 'TESSERA launcher bin' in the stand-in's log"
 	fi
@@ -536,8 +537,8 @@ test_real_geth() {
 		--build-arg "QUORUM_IMAGE=$tag:quorum-real" \
 		-t "$tag:real" "$context" >"$work/real-image.log" 2>&1 ||
 		{ bad "(e) image build: $(tail -n 20 "$work/real-image.log")"; return 1; }
-	if docker run --rm --entrypoint geth "$tag:real" version 2>/dev/null |
-		grep -q '^Quorum Version:'; then
+	if grep -q '^Quorum Version:' \
+		<<<"$(docker run --rm --entrypoint geth "$tag:real" version 2>/dev/null)"; then
 		ok "(e) image with the real geth builds ($(docker run --rm --entrypoint geth "$tag:real" version |
 			sed -n 's/^Quorum Version: /Quorum /p'))"
 	else

@@ -209,7 +209,7 @@ gt() { [ "$(echo "$1 > $2" | bc)" = 1 ] || { fail "$3: $1 not > $2"; return 1; }
 child_pid() {
 	local c
 	for c in $(cat /proc/$P1/task/*/children 2>/dev/null); do
-		tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null | grep -q -- "$1" &&
+		grep -q -- "$1" <<<"$(tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null)" &&
 			{ echo "$c"; return 0; }
 	done
 	return 1
@@ -405,7 +405,7 @@ if want T-H3; then
 	nd=$(tr '\0' '\n' <"/proc/$P1/environ" | grep -c ^)
 	ng=$(tr '\0' '\n' <"/proc/$g/environ" | grep -c ^)
 	[ "$ng" = $((nd + 1)) ] || fail "geth has $ng variables, daemon $nd (+PRIVATE_CONFIG)"
-	tr '\0' '\n' <"/proc/$g/environ" | grep -q "^PRIVATE_CONFIG=$T/d/tm/tm.ipc$" ||
+	grep -q "^PRIVATE_CONFIG=$T/d/tm/tm.ipc$" <<<"$(tr '\0' '\n' <"/proc/$g/environ")" ||
 		fail "no PRIVATE_CONFIG for geth"
 	kill -TERM "$P1"
 	wait_exit 10

@@ -37,7 +37,7 @@ not_run() {
 GETH=$(cd "$(dirname "$GETH")" && pwd)/$(basename "$GETH")
 geth_version=$("$GETH" version 2>/dev/null) ||
 	not_run "$GETH version fails"
-printf '%s\n' "$geth_version" | grep -q '^Quorum Version:' ||
+grep -q '^Quorum Version:' <<<"$geth_version" ||
 	not_run "$GETH is not GoQuorum's geth (no Quorum Version in \`geth version\`)"
 printf 'geth: %s (%s, Quorum %s)\n' "$GETH" \
 	"$(printf '%s\n' "$geth_version" | sed -n 's/^Version: //p')" \
@@ -187,7 +187,7 @@ geth_pid() {
 	for p in $(ip netns pids "$(qp_ns "$1")" 2>/dev/null); do
 		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = geth ] || continue
 		# not `geth init` or `geth version`
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- ' --unlock ' ||
+		grep -q -- ' --unlock ' <<<"$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" ||
 			continue
 		printf '%s\n' "$p"
 		return 0
@@ -338,7 +338,7 @@ validators() {
 }
 nvalidators() { validators "$1" | wc -l; }
 # candidates_empty I: node I's geth holds no vote (istanbul_candidates {}).
-candidates_empty() { rpc "$1" istanbul_candidates | grep -q '"result":{}'; }
+candidates_empty() { grep -q '"result":{}' <<<"$(rpc "$1" istanbul_candidates)"; }
 
 # IBFT 5 -> 4: the others are restarted one at a time with NODE_NUMBER=4
 # while quorum-4 keeps running (a compose user who left its service up):
