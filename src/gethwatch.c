@@ -54,6 +54,9 @@ struct gethwatch {
 	struct gethwatch_state st;
 	bool started, fast, in_round, again, freeing;
 	uint64_t role_ms; /* raft: raft_role last asked of a follower */
+	uint64_t first_ok_ms; /* geth's first answer */
+	unsigned start_ms; /* the configured interval: no raft_role/cluster
+			    * on a follower this soon after its first answer */
 	long timer;
 	/* The round in flight. */
 	struct slot slots[Q_N];
@@ -124,6 +127,7 @@ struct gethwatch *gethwatch_new(struct evloop *l,
 	w->raft = cfg->consensus == CONSENSUS_RAFT;
 	w->interval_ms = cfg->interval_ms ? cfg->interval_ms
 					  : INTERVAL_DEFAULT;
+	w->start_ms = w->interval_ms;
 	w->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms
 					: GETHRPC_TIMEOUT_DEFAULT;
 	w->on_change = on_change;
@@ -223,6 +227,8 @@ static void end_round(struct gethwatch *w)
 	if (w->err[Q_ADDR] == 0 && w->addr[0] != '\0')
 		memcpy(w->address, w->addr, sizeof(w->address));
 	if (w->err[Q_BLOCK] == 0) {
+		if (!cur->answered)
+			w->first_ok_ms = evloop_now();
 		cur->answered = true;
 		cur->up = true;
 		cur->block = w->block;
@@ -348,16 +354,20 @@ static void start_round(void *arg)
 		 * its raft loop asks for the write lock in between: seen on
 		 * joiners applying their first snapshot. They are asked of
 		 * the leader every round (one lock: the minter path), of the
-		 * others every ROLE_EVERY_MS whatever the interval, never
-		 * while geth starts; raft_leader (one lock) every round.
+		 * others every ROLE_EVERY_MS whatever the interval, and not
+		 * while geth starts: not until the configured interval (2 s)
+		 * after its first answer, even when a joiner's geth is
+		 * watched faster (its snapshot arrives then); raft_leader
+		 * (one lock) every round.
 		 */
 		bool leader = w->leader[0] != '\0' &&
 		    strcmp(w->leader, w->node_id) == 0;
 		uint64_t now = evloop_now();
+		uint64_t since = w->role_ms ? w->role_ms : w->first_ok_ms;
 
 		qs[n++] = Q_LEADER;
-		if (leader || w->role_ms == 0 ||
-		    now - w->role_ms >= ROLE_EVERY_MS) {
+		if (leader || now - since >= (w->role_ms ? ROLE_EVERY_MS :
+		    w->start_ms)) {
 			qs[n++] = Q_ROLE;
 			qs[n++] = Q_CLUSTER;
 			if (!leader)

@@ -417,6 +417,41 @@ static void test_follower_role_pace(void **state)
 	evloop_free(l);
 }
 
+/*
+ * A joiner's geth watched faster than configured is still not asked
+ * raft_role/raft_cluster until the configured interval after its first
+ * answer: its raft snapshot arrives then, and the calls can deadlock it.
+ */
+static void test_follower_role_not_at_start(void **state)
+{
+	struct evloop *l = evloop_new();
+	struct fake *f = fake_new(l, true, true);
+	struct changes ch = {0};
+	struct gethwatch_config cfg = {.socket_path = f->path,
+	    .consensus = CONSENSUS_RAFT, .node_id = ID1, .interval_ms = 1000,
+	    .timeout_ms = 200};
+	struct gethwatch *w = gethwatch_new(l, &cfg, on_change, &ch);
+	int before;
+
+	(void)state;
+	assert_non_null(w);
+	f->leader = ID2;
+	f->role = "learner";
+	gethwatch_set_interval(w, 100);
+	assert_int_equal(gethwatch_start(w), 0);
+	run_until_changes(l, &ch, 1, 1000); /* the first answer */
+	before = f->requests;
+	run_for(l, 600);
+	assert_true(f->requests - before >= 12); /* rounds every 100 ms */
+	assert_int_equal(f->asked_role, 0);
+	run_for(l, 900);
+	assert_int_equal(f->asked_role, 1);
+	assert_string_equal(gethwatch_state(w)->role, "learner");
+	gethwatch_free(w);
+	fake_free(f);
+	evloop_free(l);
+}
+
 static void test_istanbul_status(void **state)
 {
 	struct evloop *l = evloop_new();
@@ -633,6 +668,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_raft_status),
 	    cmocka_unit_test(test_follower_role_pace),
+	    cmocka_unit_test(test_follower_role_not_at_start),
 	    cmocka_unit_test(test_istanbul_status),
 	    cmocka_unit_test(test_up_down),
 	    cmocka_unit_test(test_rpc_and_free),
